@@ -1,0 +1,66 @@
+"""Input checks shared by every numerics function.
+
+Each check raises ``ValueError`` with a message that names the problem, so a
+user never sees a NaN or a traceback from deep inside numpy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Largest allowed ``|sum(p) - 1|`` for a probability vector.  Float sums of
+#: 10^6 entries are off by ~1e-10; anything beyond 1e-6 is a caller's mistake.
+SUM_TOLERANCE = 1e-6
+
+
+def as_float_vector(x, name: str = "input") -> np.ndarray:
+    """Return ``x`` as a 1-D float64 array, rejecting empty, non-finite and non-1-D input."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of real numbers: {exc}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.all(np.isfinite(arr)):
+        bad = "NaN" if np.isnan(arr).any() else "inf"
+        raise ValueError(f"{name} contains {bad} (at index {int(np.flatnonzero(~np.isfinite(arr))[0])})")
+    return arr
+
+
+def as_distribution(p, name: str = "p") -> np.ndarray:
+    """Return ``p`` as a probability vector: 1-D, finite, non-negative, summing to 1.
+
+    The entries are used as given (not renormalised), so the float result and the
+    mpmath oracle see exactly the same numbers.
+    """
+    arr = as_float_vector(p, name)
+    if (arr < 0).any():
+        i = int(np.flatnonzero(arr < 0)[0])
+        raise ValueError(f"{name} has a negative entry {arr[i]!r} at index {i}")
+    total = math.fsum(arr)
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise ValueError(
+            f"{name} sums to {total!r}, not 1 (tolerance {SUM_TOLERANCE}); normalise it first "
+            "(numerics.spectrum.normalize_spectrum does this for eigenvalues)"
+        )
+    return arr
+
+
+def same_length(p: np.ndarray, q: np.ndarray, names: str = "p and q") -> None:
+    if p.shape != q.shape:
+        raise ValueError(f"{names} must have the same length, got {p.size} and {q.size}")
+
+
+def check_alpha(alpha: float) -> float:
+    """Rényi order: a real number > 0 (``math.inf`` allowed)."""
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError):
+        raise ValueError(f"alpha must be a real number, got {alpha!r}") from None
+    if math.isnan(a) or a <= 0:
+        raise ValueError(f"alpha must be > 0, got {alpha!r}")
+    return a

@@ -1,0 +1,38 @@
+from fractions import Fraction
+
+import mpmath
+import pytest
+
+from numerics.backends import MP, Arb, certified_sign, to_fraction
+from numerics.entropy import entropy_gap_mp
+
+
+def test_to_fraction_is_exact():
+    assert to_fraction(0.1) == Fraction(3602879701896397, 36028797018963968)
+    assert to_fraction("1e-3") == Fraction(1, 1000)
+    with pytest.raises(ValueError):
+        to_fraction("abc")
+
+
+def test_certified_sign_proves_and_refuses():
+    # log 3 vs its nearest float: the sign must match a 60-digit mpmath evaluation
+    f = 1.0986122886681098
+    sign, ball = certified_sign(lambda B: B.log(B.num(3)) - B.num(f))
+    with mpmath.workdps(60):
+        want = mpmath.sign(mpmath.log(3) - mpmath.mpf(f))
+    assert sign == want != 0
+    assert ball.lower <= ball.upper < 0
+    # an exact zero cannot be given a sign
+    sign, _ = certified_sign(lambda B: B.num(Fraction(1, 3)) * 3 - 1)
+    assert sign == 0
+
+
+def test_arb_ball_contains_the_mpmath_value():
+    p = [Fraction(1, 7), Fraction(2, 7), Fraction(4, 7)]
+    with Arb(200) as B:
+        ball = entropy_gap_mp(p, backend=B)
+    with mpmath.workdps(60):
+        want = entropy_gap_mp([mpmath.mpf(1) / 7, mpmath.mpf(2) / 7, mpmath.mpf(4) / 7], dps=60)
+        assert ball.lower() <= float(want) <= ball.upper() or abs(float(ball.mid()) - float(want)) < 1e-40
+    with MP(30) as B:
+        assert abs(B.ncdf(B.num(0)) - mpmath.mpf(1) / 2) < mpmath.mpf(10) ** -29
