@@ -185,7 +185,9 @@ class Inequality(Statement):
 
     Attributes:
         domain: strategy drawing a dict of floats / arrays (the raw input).
-        prepare: raw input -> exact input (Fractions); default :func:`exactify`.
+        prepare: raw input -> exact input (Fractions); default :func:`exactify`. This is
+            what a counterexample stores.
+        derive: adds fields computed exactly from the stored input (recomputed on verify).
         lhs_float, rhs_float: float64 sides, on the float view of the exact input.
         lhs_exact, rhs_exact: the same sides written against a backend ``B``
             (mpmath or Arb), on the exact input.
@@ -205,7 +207,10 @@ class Inequality(Statement):
     rhs_exact: Callable = None
     relation: str = "<="
     prepare: Callable = exactify
+    derive: Callable = lambda x: x  # exact input -> input with derived fields (κ, normalised p, ...)
     size: Callable = lambda x: 1
+    sized_domain: Callable | None = None  # n -> strategy of inputs of size n, to shrink the size
+    canonical: Callable = lambda x: x  # re-impose domain constraints after rounding (e.g. renormalise)
     rel_tol: float = 1e-11
     scale_floor: float = 1e-10  # sides below this are compared on an absolute scale
     quick_examples: int | None = None  # None: the active Hypothesis profile
@@ -223,8 +228,9 @@ class Inequality(Statement):
         return rhs - lhs, scale
 
     def exact_margin(self, x: dict, B):
-        lhs, rhs = self.lhs_exact(x, B), self.rhs_exact(x, B)
-        return lhs, rhs
+        """Both sides of the stored (underived) exact input, in backend ``B``."""
+        x = self.derive(dict(x))
+        return self.lhs_exact(x, B), self.rhs_exact(x, B)
 
     # -- certification -------------------------------------------------------
     def certify(self, x: dict) -> Counterexample | None:
@@ -257,7 +263,7 @@ class Inequality(Statement):
             margin_upper=upper, margin_mp60=str(mp60),
             certificate=f"Arb ball arithmetic at {ball.prec_bits} bits (python-flint); "
             f"margin enclosure {ball.enclosure}",
-            size=int(self.size(floatify(x))),
+            size=int(self.size(floatify(self.derive(dict(x))))),
         )
 
     # -- search ----------------------------------------------------------------
@@ -268,7 +274,7 @@ class Inequality(Statement):
 
         def evaluate(raw):
             x = self.prepare(raw)
-            xf = floatify(x)
+            xf = floatify(self.derive(dict(x)))
             margin, scale = self.float_margin(xf)
             state["cases"] += 1
             rel = margin / scale
@@ -301,6 +307,10 @@ class Inequality(Statement):
             # a float-only violation: search again, ignoring it (tolerance x 100)
             kwargs["phases"] = [Phase.generate, Phase.target]
             self = replace(self, rel_tol=self.rel_tol * 100)  # noqa: PLW0642
+        if counterexample is not None and self.sized_domain is not None:
+            counterexample = self._smaller(counterexample, state)
+        if counterexample is not None:
+            counterexample = self._simpler(counterexample)
         evidence = {
             "cases": state["cases"],
             "smallest_relative_margin": _fmt(state["min_rel_margin"]),
@@ -314,6 +324,53 @@ class Inequality(Statement):
         if self.proof:
             evidence["proof"] = self.proof
         return self.result(Verdict.HOLDS, evidence, None, t0)
+
+    def _smaller(self, cx: Counterexample, state: dict, per_size: int = 60) -> Counterexample:
+        """Look for a certified violation at each size below ``cx.size``, smallest first."""
+        for n in range(1, cx.size):
+            try:
+                dom = self.sized_domain(n)
+            except ValueError:
+                continue
+            if dom is None:
+                continue
+            found = {}
+
+            def evaluate(raw):
+                x = self.prepare(raw)
+                margin, scale = self.float_margin(floatify(self.derive(dict(x))))
+                state["cases"] += 1
+                target(-margin / scale, label="negative relative margin")
+                if margin < -self.rel_tol * scale:
+                    found["x"] = x
+                    raise _FloatViolation()
+
+            try:
+                settings(database=None, deadline=None, max_examples=per_size,
+                         suppress_health_check=list(HealthCheck))(given(dom)(evaluate))()
+            except BaseException as exc:  # noqa: BLE001 - only our own violation is expected
+                if not _only_violations(exc):
+                    raise
+            if "x" in found:
+                smaller = self.certify(found["x"])
+                if smaller is not None:
+                    return smaller
+        return cx
+
+    def _simpler(self, cx: Counterexample) -> Counterexample:
+        """Replace the inputs by rationals with small denominators while the violation still certifies."""
+        x = inputs_from_strings(cx.inputs)
+        for d in (1, 2, 4, 10, 100, 1000, 10**6):
+            y = {k: ([e.limit_denominator(d) for e in v] if isinstance(v, list) and v and isinstance(v[0], Fraction)
+                     else v.limit_denominator(d) if isinstance(v, Fraction) else v) for k, v in x.items()}
+            try:
+                y = self.canonical(y)
+                simpler = self.certify(y)
+            except (ValueError, ZeroDivisionError, KeyError):
+                continue
+            if simpler is not None and simpler.size <= cx.size:
+                return simpler
+        return cx
 
     # -- mutants ---------------------------------------------------------------
     def mutants(self) -> list["Inequality"]:

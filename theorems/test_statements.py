@@ -17,6 +17,10 @@ from theorems.statement import Verdict
 from theorems.verify import verify_report
 
 EXPECTED = {
+    "thm-3.2": "refuted",
+    "thm-3.2/supremum": "holds",
+    "thm-3.2/dimension-free": "holds",
+    "thm-3.2/simple": "holds",
     "lemma-3.6": "holds",
     "lemma-3.6/pinsker": "holds",
 }

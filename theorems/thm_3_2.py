@@ -1,0 +1,321 @@
+"""Theorem 3.2: the entropy gap of a PD spectrum versus its condition number.
+
+Paper's claim: for H ≻ 0 with condition number κ and p = λ/Σλ,
+
+    log n − H(p) ≤ B(n, κ) = κ log κ / (n − 1 + κ) − log((n − 1 + κ)/n),
+
+the gap of the "extreme" spectrum (one eigenvalue at λ_max, n − 1 at λ_min).
+
+What this module computes, every run:
+
+* ``thm-3.2``: the paper's bound, searched over spectra (plain, clustered and
+  two-valued with any split m); a violation is shrunk and certified in Arb.
+* ``thm-3.2/supremum``: the exact supremum ``G*(n, κ) = max_m G(n, m, κ)``, the
+  gap of the two-valued spectrum with m eigenvalues at κ and n − m at 1.
+  Proof that it is the supremum: ``λ ↦ S·gap(λ/S) = Σ λ_i log(n λ_i / S)``
+  (S = Σλ) is a relative entropy against the linear map ``λ ↦ (S/n)·1``,
+  hence convex; so ``gap = (S·gap)/S`` has convex sublevel sets
+  (quasi-convex), and its maximum over the box ``[1, κ]^n`` sits at a vertex,
+  i.e. a two-valued spectrum. The checker also confirms numerically that no
+  searched spectrum exceeds G*.
+* ``thm-3.2/dimension-free``: ``gap ≤ c − 1 − log c`` with
+  ``c = κ log κ / (κ − 1)``; writing m = f n, G depends on f only through
+  ``s = 1 + f(κ − 1)`` as ``c(1 − 1/s) − log s``, maximal at s = c.
+* ``thm-3.2/simple``: ``c − 1 − log c ≤ min((log κ)²/8, log κ)``.
+* the thresholds κ_n above which the paper's bound is right (evidence of
+  ``thm-3.2``), for n = 3..1000 with ``effort="full"`` or
+  ``python -m theorems.thm_3_2 --table PATH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import strategies as st
+from scipy.optimize import brentq
+
+from numerics.entropy import entropy_gap, entropy_gap_mp
+from numerics.strategies import spectra
+from theorems.statement import Inequality, Statement, Verdict, exactify, normalise_exact
+
+
+# ----------------------------------------------------------------------------
+# The closed forms
+# ----------------------------------------------------------------------------
+
+def two_valued_gap(n, m, kappa):
+    """``G(n, m, κ) = m κ log κ / S + log(n / S)``, ``S = m κ + n − m`` (float, vectorised)."""
+    n, m, kappa = np.asarray(n, float), np.asarray(m, float), np.asarray(kappa, float)
+    s = m * kappa + n - m
+    return m * kappa * np.log(kappa) / s + np.log(n / s)
+
+
+def two_valued_gap_exact(n, m, kappa, B):
+    kappa = B.num(kappa)
+    s = m * kappa + (n - m)
+    return m * kappa * B.log(kappa) / s + B.log(B.num(n) / s)
+
+
+def paper_bound(n, kappa):
+    """``B(n, κ) = G(n, 1, κ)``."""
+    return two_valued_gap(n, 1, kappa)
+
+
+def best_split(n: int, kappa: float) -> int:
+    """The m in 1..n−1 maximising G(n, m, κ) (exact search over all m)."""
+    if n < 2 or kappa == 1:
+        return 1
+    ms = np.arange(1, n)
+    return int(ms[np.argmax(two_valued_gap(n, ms, kappa))])
+
+
+def supremum_gap(n: int, kappa: float) -> float:
+    """``G*(n, κ) = max_m G(n, m, κ)``: the largest gap of any n-spectrum with condition number κ."""
+    if n < 2 or kappa == 1:
+        return 0.0
+    return float(two_valued_gap(n, best_split(n, kappa), kappa))
+
+
+def c_of_kappa(kappa):
+    kappa = np.asarray(kappa, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = kappa * np.log(kappa) / (kappa - 1)
+    return np.where(kappa == 1, 1.0, c)
+
+
+def dimension_free_bound(kappa):
+    """``c − 1 − log c`` with ``c = κ log κ / (κ − 1)``, stable near κ = 1 (series in u = log κ)."""
+    kappa = np.asarray(kappa, float)
+    u = np.log(kappa)
+    # c = u e^u/(e^u − 1) = u/(1 − e^{−u}); c − 1 − log c = (c−1)²/2 − (c−1)³/3 + ...: use log1p form
+    c = np.where(u < 1e-8, 1 + u / 2, u / -np.expm1(-np.where(u == 0, 1.0, u)))
+    cm1 = np.where(u < 1e-8, u / 2 + u * u / 12, c - 1)
+    return cm1 - np.log1p(cm1)
+
+
+def dimension_free_bound_exact(kappa, B):
+    kappa = B.num(kappa)
+    c = kappa * B.log(kappa) / (kappa - 1)
+    return c - 1 - B.log(c)
+
+
+def threshold_kappa(n: int) -> float | None:
+    """κ_n: above it m = 1 maximises G(n, ·, κ) (the paper's bound is the supremum).
+
+    Found as the largest root of ``G(n,1,κ) = max_{m≥2} G(n,m,κ)`` on a log grid of
+    κ in (1, 1e12], refined by Brent's method. None when m = 1 wins on the whole grid.
+    """
+    if n <= 2:
+        return None
+    ms = np.arange(2, n)
+
+    def deficit(k):
+        return float(two_valued_gap(n, 1, k) - np.max(two_valued_gap(n, ms, k)))
+
+    grid = np.exp(np.linspace(np.log1p(1e-4), np.log(1e12), 600))
+    d = np.array([deficit(k) for k in grid])
+    neg = np.flatnonzero(d < 0)
+    if neg.size == 0:
+        return None
+    i = neg[-1]
+    if i + 1 >= grid.size:
+        return math.inf
+    return brentq(deficit, grid[i], grid[i + 1], xtol=1e-12, rtol=1e-14)
+
+
+# ----------------------------------------------------------------------------
+# Statements
+# ----------------------------------------------------------------------------
+
+def _derive(x):
+    lam = x["eigenvalues"]
+    x["p"] = normalise_exact(lam)
+    x["kappa"] = max(lam) / min(lam)
+    x["n"] = len(lam)
+    return x
+
+
+def _size(xf):
+    return xf["eigenvalues"].size
+
+
+@st.composite
+def _optimal_two_valued(draw, max_n=400, min_n=2):
+    """Two-valued spectra at the gap-maximising split: where G* and c − 1 − log c are tight."""
+    n = draw(st.integers(min_n, max_n))
+    kappa = float(np.exp(draw(st.floats(1e-3, 30))))
+    m = best_split(n, kappa)
+    lam = np.ones(n)
+    lam[:m] = kappa
+    return lam
+
+
+domain = st.one_of(
+    spectra(2, 60, 1e8),
+    spectra(4, 400, 10.0),
+    _optimal_two_valued(),
+).map(lambda lam: {"eigenvalues": lam})
+
+
+def _sized_domain(n: int):
+    if n < 2:
+        return None
+    return st.one_of(spectra(n, n, 1e8), spectra(n, n, 10.0), _optimal_two_valued(n, n)).map(
+        lambda lam: {"eigenvalues": lam}
+    )
+
+
+def _gap_float(x):
+    return entropy_gap(x["p"])
+
+
+def _gap_exact(x, B):
+    return entropy_gap_mp(x["p"], backend=B)
+
+
+def _thresholds(ns) -> dict[int, float | None]:
+    return {int(n): threshold_kappa(int(n)) for n in ns}
+
+
+class PaperBound(Inequality):
+    """The paper's Inequality, plus the κ_n table as evidence."""
+
+    def check(self, effort: str = "quick", examples: int | None = None):
+        r = super().check(effort, examples)
+        ns = range(3, 1001) if effort == "full" else (3, 4, 5, 10, 30, 100, 300, 1000)
+        t = time.perf_counter()
+        table = _thresholds(ns)
+        r.evidence["threshold_kappa_n"] = {n: (None if k is None else round(k, 6)) for n, k in table.items()}
+        r.evidence["threshold_note"] = (
+            "κ_n: for κ > κ_n the paper's bound equals the true supremum G*(n,κ); for 1 < κ < κ_n some split "
+            "m ≥ 2 has a larger gap, so the bound fails there. None: m = 1 is optimal on the whole grid."
+        )
+        r.evidence["threshold_seconds"] = round(time.perf_counter() - t, 2)
+        return r
+
+
+paper = PaperBound(
+    id="thm-3.2",
+    title="Thm 3.2: entropy gap ≤ κ log κ/(n−1+κ) − log((n−1+κ)/n)",
+    claim="For H ≻ 0 with condition number κ and p = λ/Σλ: log n − H(p) ≤ κ log κ/(n−1+κ) − log((n−1+κ)/n).",
+    reading="p is the normalised spectrum; κ = λ_max/λ_min of the same spectrum; natural logs.",
+    domain=domain,
+    derive=_derive,
+    sized_domain=_sized_domain,
+    lhs_float=_gap_float,
+    rhs_float=lambda x: float(paper_bound(x["n"], x["kappa"])),
+    lhs_exact=_gap_exact,
+    rhs_exact=lambda x, B: two_valued_gap_exact(x["n"], 1, x["kappa"], B),
+    size=_size,
+)
+
+supremum = Inequality(
+    id="thm-3.2/supremum",
+    title="Thm 3.2 corrected: entropy gap ≤ G*(n,κ) = max_m G(n,m,κ)",
+    claim="The exact supremum of the gap over n-spectra with condition number κ is the two-valued gap "
+    "max_{m=1..n−1} G(n,m,κ), G = mκ log κ/(mκ+n−m) + log(n/(mκ+n−m)).",
+    reading="Suite's correction of Thm 3.2 (THEOREMS.md, review).",
+    domain=domain,
+    derive=_derive,
+    sized_domain=_sized_domain,
+    lhs_float=_gap_float,
+    rhs_float=lambda x: supremum_gap(x["n"], x["kappa"]),
+    lhs_exact=_gap_exact,
+    rhs_exact=lambda x, B: two_valued_gap_exact(x["n"], best_split(x["n"], float(x["kappa"])), x["kappa"], B),
+    size=_size,
+    proof="λ ↦ Σλ_i log(nλ_i/S) is convex (relative entropy against a linear map), so the gap is "
+    "quasi-convex in λ and attains its maximum over the box [1,κ]^n at a two-valued vertex.",
+    extra_mutants=lambda s: [s.mutant(
+        "paper's m = 1 only", rhs_float=paper.rhs_float, rhs_exact=paper.rhs_exact,
+    )],
+)
+
+dimension_free = Inequality(
+    id="thm-3.2/dimension-free",
+    title="Thm 3.2 corrected: entropy gap ≤ c − 1 − log c, c = κ log κ/(κ−1)",
+    claim="For every n: log n − H(p) ≤ c − 1 − log c with c = κ log κ/(κ − 1); sharp as n → ∞.",
+    reading="Review's dimension-free bound (THEOREMS.md).",
+    domain=domain,
+    derive=_derive,
+    sized_domain=_sized_domain,
+    lhs_float=_gap_float,
+    rhs_float=lambda x: float(dimension_free_bound(x["kappa"])),
+    lhs_exact=_gap_exact,
+    rhs_exact=lambda x, B: dimension_free_bound_exact(x["kappa"], B),
+    size=_size,
+    proof="With f = m/n and s = 1 + f(κ−1), G = c(1 − 1/s) − log s ≤ max_s = c − 1 − log c (at s = c ∈ [1, κ]).",
+    extra_mutants=lambda s: [s.mutant(
+        "dropped −1", rhs_float=lambda x: float(dimension_free_bound(x["kappa"])) - 1,
+        rhs_exact=lambda x, B: dimension_free_bound_exact(x["kappa"], B) - 1,
+    )],
+)
+
+
+def _kappa_domain():
+    return st.one_of(
+        st.floats(-9, 0).map(lambda e: 1.0 + 10.0**e),
+        st.floats(1.0, 1e3, exclude_min=True),
+        st.floats(0, 700).map(math.exp),
+    ).filter(lambda k: k > 1).map(lambda k: {"kappa": k})
+
+
+def _simple_rhs(x):
+    u = math.log(x["kappa"])
+    return min(u * u / 8, u)
+
+
+def _min_ball(a, b):
+    """min of two numbers; for Arb balls picked by midpoint (a certified lhs > pick implies lhs > min)."""
+    return a if float(a.mid() if hasattr(a, "mid") else a) <= float(b.mid() if hasattr(b, "mid") else b) else b
+
+
+def _simple_rhs_exact(x, B, denominator=8):
+    u = B.log(B.num(x["kappa"]))
+    return _min_ball(u * u / denominator, u)
+
+
+simple = Inequality(
+    id="thm-3.2/simple",
+    title="c − 1 − log c ≤ min((log κ)²/8, log κ)",
+    claim="The dimension-free bound is at most min((log κ)²/8, log κ); the first is sharp as κ → 1.",
+    reading="Review's simpler bounds (THEOREMS.md).",
+    domain=_kappa_domain(),
+    prepare=exactify,
+    lhs_float=lambda x: float(dimension_free_bound(x["kappa"])),
+    rhs_float=_simple_rhs,
+    lhs_exact=lambda x, B: dimension_free_bound_exact(x["kappa"], B),
+    rhs_exact=_simple_rhs_exact,
+    extra_mutants=lambda s: [s.mutant(
+        "(log κ)²/8 -> (log κ)²/9",
+        rhs_float=lambda x: min(math.log(x["kappa"]) ** 2 / 9, math.log(x["kappa"])),
+        rhs_exact=lambda x, B: _simple_rhs_exact(x, B, 9),
+    )],
+)
+
+
+STATEMENTS = [paper, supremum, dimension_free, simple]
+
+
+def write_threshold_table(path: str, ns=range(3, 1001)) -> None:
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["n", "kappa_n", "B(n,kappa_n)", "dimension_free(kappa_n)"])
+        for n in ns:
+            k = threshold_kappa(n)
+            w.writerow([n, "" if k is None else f"{k:.10g}",
+                        "" if k is None else f"{float(paper_bound(n, k)):.10g}",
+                        "" if k is None else f"{float(dimension_free_bound(k)):.10g}"])
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description="Thm 3.2: the table of thresholds κ_n")
+    ap.add_argument("--table", required=True, help="CSV path")
+    ap.add_argument("--max-n", type=int, default=1000)
+    a = ap.parse_args()
+    write_threshold_table(a.table, range(3, a.max_n + 1))
