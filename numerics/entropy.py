@@ -23,6 +23,7 @@ A. Rényi, "On measures of entropy and information" (1961).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import mpmath
@@ -222,16 +223,21 @@ def entropy_gap_mp(p, dps: int = 50, backend=None):
         return B.sum([x * B.log(n * x) for x in xs if x != 0])
 
 
-def renyi_entropy_mp(p, alpha, dps: int = 50):
-    """Oracle for :func:`renyi_entropy` (α = 1 → Shannon, α = inf → −log max p)."""
-    with MP(_oracle_dps(p, dps)) as B:
+def renyi_entropy_mp(p, alpha, dps: int = 50, backend=None):
+    """Oracle for :func:`renyi_entropy` (α = 1 → Shannon, α = inf → −log max p).
+
+    ``backend=Arb(...)`` gives a certified enclosure (α given exactly, e.g. a Fraction).
+    """
+    B = backend or MP(_oracle_dps(p, dps))
+    with B:
         xs = [x for x in _mp_entries(p, B) if x != 0]
-        a = mpmath.mpf(alpha) if not math.isinf(float(alpha)) else mpmath.inf
+        if isinstance(alpha, float) and math.isinf(alpha):
+            top = functools.reduce(lambda u, v: u.max(v), xs) if hasattr(xs[0], "mid") else max(xs)
+            return -B.log(top)
+        a = B.num(alpha)
         if a == 1:
             return -B.sum([x * B.log(x) for x in xs])
-        if a == mpmath.inf:
-            return -B.log(max(xs))
-        return B.log(B.sum([x**a for x in xs])) / (1 - a)
+        return B.log(B.sum([B.exp(a * B.log(x)) for x in xs])) / (1 - a)
 
 
 def binary_entropy_mp(x, dps: int = 50):

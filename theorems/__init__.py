@@ -1,0 +1,17 @@
+"""Executable statements of THEOREMS.md: checkers, verdicts, campaigns.
+
+Public API for users' own statements: :class:`Inequality` (claims ``lhs ≤ rhs``
+or identities over a Hypothesis domain), :class:`Statement` (anything else),
+:class:`Verdict`, and the exact-input helpers.
+"""
+
+from theorems.statement import (  # noqa: F401
+    Counterexample,
+    Inequality,
+    Result,
+    Statement,
+    Verdict,
+    exactify,
+    floatify,
+    normalise_exact,
+)

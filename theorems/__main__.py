@@ -1,6 +1,7 @@
 """``python -m theorems``: check the statements of THEOREMS.md and print a verdict table.
 
     python -m theorems check [IDS...] [--effort quick|full] [--json PATH] [--md PATH]
+    python -m theorems fuzz [IDS...] [--statement FILE.py:NAME] --budget 10m --workers N --seed S --db PATH
     python -m theorems list
     python -m theorems verify REPORT.json     # recompute every counterexample independently
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -96,6 +98,32 @@ def cmd_verify(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_fuzz(args) -> int:
+    from theorems import campaign
+
+    console = Console(stderr=True)
+    try:
+        budget = campaign.parse_budget(args.budget)
+        pairs = campaign.resolve(args.ids, args.statement or [])
+    except (KeyError, ValueError) as exc:
+        console.print(f"[red]error:[/] {exc.args[0] if exc.args else exc}")
+        return 2
+    if not pairs:
+        console.print("[red]error:[/] no statements selected")
+        return 2
+    c = campaign.Campaign([r for r, _ in pairs], budget, args.workers, args.seed, args.db)
+    results = c.run(live=not args.quiet)
+    meta = report.meta("python -m theorems " + " ".join(sys.argv[1:]), "fuzz")
+    meta.update(budget_s=budget, workers=args.workers, seed=args.seed, db=args.db, interrupted=c.interrupted)
+    json_path = args.json or str(Path(args.db) / "campaign.json")
+    md_path = args.md or str(Path(args.db) / "campaign.md")
+    campaign.write_reports(results, json_path, md_path, meta)
+    found = sum(1 for r in results if r.get("counterexample"))
+    console.print(f"{len(results)} statement(s), {found} certified counterexample(s); reports: {json_path}, {md_path}"
+                  + (" (interrupted: state saved, rerun with the same --db to resume)" if c.interrupted else ""))
+    return 130 if c.interrupted else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m theorems", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -106,6 +134,17 @@ def main(argv=None) -> int:
     c.add_argument("--md", help="write the Markdown report here")
     c.set_defaults(func=cmd_check)
     sub.add_parser("list", help="list statement ids").set_defaults(func=cmd_list)
+    f = sub.add_parser("fuzz", help="adversarial, resumable search for counterexamples")
+    f.add_argument("ids", nargs="*", help="statement ids, or mutant ids 'id~name' (default: all)")
+    f.add_argument("--statement", action="append", help="a user statement FILE.py:NAME (repeatable)")
+    f.add_argument("--budget", default="60s", help="wall-clock budget: 90s, 10m, 2h")
+    f.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 1)))
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--db", default=".optinfo-campaign", help="campaign database directory (resumable)")
+    f.add_argument("--json")
+    f.add_argument("--md")
+    f.add_argument("--quiet", action="store_true", help="no live table")
+    f.set_defaults(func=cmd_fuzz)
     v = sub.add_parser("verify", help="recompute the counterexamples of a JSON report in mpmath")
     v.add_argument("report")
     v.set_defaults(func=cmd_verify)

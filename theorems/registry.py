@@ -45,3 +45,17 @@ def get(ids: list[str] | None = None) -> list[Statement]:
     if unknown:
         raise KeyError(f"unknown statement id(s) {unknown}; known: {sorted(known)}")
     return [known[i] for i in ids]
+
+
+def find(stmt_id: str) -> Statement:
+    """A statement by id; ``"<id>~<mutant name>"`` gives one of its mutants."""
+    base, _, mutant = stmt_id.partition("~")
+    for s in all_statements():
+        if s.id == stmt_id:
+            return s
+        if s.id == base and mutant:
+            for m in s.mutants():
+                if m.id == stmt_id:
+                    return m
+            raise KeyError(f"{base} has no mutant {mutant!r}; it has {[m.id for m in s.mutants()]}")
+    raise KeyError(f"unknown statement id {stmt_id!r}; run `python -m theorems list`")

@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings, target
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from numerics.backends import MP, Arb, certified_sign, fraction_str, to_fraction
@@ -267,46 +268,79 @@ class Inequality(Statement):
         )
 
     # -- search ----------------------------------------------------------------
-    def check(self, effort: str = "quick", examples: int | None = None) -> Result:
-        t0 = time.perf_counter()
-        n_examples = examples or (self.full_examples if effort == "full" else self.quick_examples)
-        state = {"cases": 0, "min_rel_margin": math.inf, "argmin": None, "artefacts": 0, "last": None}
+    def new_search_state(self) -> dict:
+        return {"cases": 0, "min_rel_margin": math.inf, "argmin": None, "artefacts": 0}
+
+    def search(self, state: dict, *, domain=None, max_examples: int | None = None, database=None,
+               seed: int | None = None, shrink: bool = True, rel_tol: float | None = None) -> dict | None:
+        """One Hypothesis run over ``domain``; returns the (shrunk) exact input of a float violation.
+
+        ``state`` accumulates cases and the smallest relative margin across runs. With a
+        ``database``, failing examples are stored under this statement's id, so a later
+        run replays them first.
+        """
+        rel_tol = self.rel_tol if rel_tol is None else rel_tol
+        last = {}
 
         def evaluate(raw):
             x = self.prepare(raw)
-            xf = floatify(self.derive(dict(x)))
-            margin, scale = self.float_margin(xf)
+            margin, scale = self.float_margin(floatify(self.derive(dict(x))))
             state["cases"] += 1
             rel = margin / scale
             if rel < state["min_rel_margin"]:
                 state["min_rel_margin"], state["argmin"] = rel, x
             target(-rel if math.isfinite(rel) else 0.0, label="negative relative margin")
-            if rel < -self.rel_tol:
-                state["last"] = x
+            if rel < -rel_tol:
+                last.setdefault("first", x)
+                last["x"] = x
                 raise _FloatViolation()
 
-        kwargs = dict(database=None, deadline=None, suppress_health_check=list(HealthCheck))
-        if n_examples:
-            kwargs["max_examples"] = n_examples
+        kwargs = dict(database=database, deadline=None, suppress_health_check=list(HealthCheck))
+        if max_examples:
+            kwargs["max_examples"] = max_examples
+        if not shrink:
+            kwargs["phases"] = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
+        test = given(domain if domain is not None else self.domain)(evaluate)
+        test._hypothesis_internal_database_key = b"optinfo-statement:" + self.id.encode()
+        if seed is not None:
+            test = hypothesis_seed(seed)(test)
+        try:
+            settings(**kwargs)(test)()
+        except BaseException as exc:  # Hypothesis may group the exceptions it saw
+            if not _only_violations(exc):
+                raise
+        if "x" in last and last["first"] is not last["x"]:
+            state["unshrunk"] = last["first"]  # shrinking can walk from a real violation to a float artefact
+        return last.get("x")
+
+    def certify_found(self, x: dict, state: dict) -> Counterexample | None:
+        """Certify the shrunk violation, else the first (unshrunk) one of the same run."""
+        cx = self.certify(x)
+        first = state.pop("unshrunk", None)
+        if cx is None and first is not None:
+            cx = self.certify(first)
+        return cx
+
+    def check(self, effort: str = "quick", examples: int | None = None) -> Result:
+        t0 = time.perf_counter()
+        n_examples = examples or (self.full_examples if effort == "full" else self.quick_examples)
+        state = self.new_search_state()
         counterexample = None
-        for _attempt in range(3):
-            try:
-                settings(**kwargs)(given(self.domain)(evaluate))()
+        rel_tol = self.rel_tol
+        for attempt in range(3):
+            x = self.search(state, max_examples=n_examples, shrink=attempt == 0, rel_tol=rel_tol)
+            if x is None:
                 break
-            except _FloatViolation:
-                pass
-            except BaseException as exc:  # Hypothesis may group the exceptions it saw
-                if not _only_violations(exc):
-                    raise
-            x = state["last"]
-            counterexample = self.certify(x)
+            counterexample = self.certify_found(x, state)
             if counterexample is not None:
                 break
+            # a float-only violation: count it, and search again ignoring margins that small
             state["artefacts"] += 1
-            state["last"] = None
-            # a float-only violation: search again, ignoring it (tolerance x 100)
-            kwargs["phases"] = [Phase.generate, Phase.target]
-            self = replace(self, rel_tol=self.rel_tol * 100)  # noqa: PLW0642
+            rel_tol *= 100
+        return self.finish(state, counterexample, t0)
+
+    def finish(self, state: dict, counterexample: Counterexample | None, t0: float) -> Result:
+        """Shrink and simplify a counterexample, and turn the search state into a Result."""
         if counterexample is not None and self.sized_domain is not None:
             counterexample = self._smaller(counterexample, state)
         if counterexample is not None:
@@ -325,34 +359,18 @@ class Inequality(Statement):
             evidence["proof"] = self.proof
         return self.result(Verdict.HOLDS, evidence, None, t0)
 
-    def _smaller(self, cx: Counterexample, state: dict, per_size: int = 60) -> Counterexample:
-        """Look for a certified violation at each size below ``cx.size``, smallest first."""
+    def _smaller(self, cx: Counterexample, state: dict, per_size: int = 60, seconds: float = 15.0) -> Counterexample:
+        """Look for a certified violation at each size below ``cx.size``, smallest first (time-boxed)."""
+        t0 = time.perf_counter()
         for n in range(1, cx.size):
-            try:
-                dom = self.sized_domain(n)
-            except ValueError:
-                continue
+            if time.perf_counter() - t0 > seconds:
+                break
+            dom = self.sized_domain(n)
             if dom is None:
                 continue
-            found = {}
-
-            def evaluate(raw):
-                x = self.prepare(raw)
-                margin, scale = self.float_margin(floatify(self.derive(dict(x))))
-                state["cases"] += 1
-                target(-margin / scale, label="negative relative margin")
-                if margin < -self.rel_tol * scale:
-                    found["x"] = x
-                    raise _FloatViolation()
-
-            try:
-                settings(database=None, deadline=None, max_examples=per_size,
-                         suppress_health_check=list(HealthCheck))(given(dom)(evaluate))()
-            except BaseException as exc:  # noqa: BLE001 - only our own violation is expected
-                if not _only_violations(exc):
-                    raise
-            if "x" in found:
-                smaller = self.certify(found["x"])
+            x = self.search(state, domain=dom, max_examples=per_size)
+            if x is not None:
+                smaller = self.certify_found(x, state)
                 if smaller is not None:
                     return smaller
         return cx

@@ -38,7 +38,7 @@ import numpy as np
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
-from numerics.entropy import entropy_gap, entropy_gap_mp
+from numerics.entropy import entropy_gap, entropy_gap_mp, tlogt_minus_t_plus_1
 from numerics.strategies import spectra
 from theorems.statement import Inequality, Statement, Verdict, exactify, normalise_exact
 
@@ -48,10 +48,21 @@ from theorems.statement import Inequality, Statement, Verdict, exactify, normali
 # ----------------------------------------------------------------------------
 
 def two_valued_gap(n, m, kappa):
-    """``G(n, m, κ) = m κ log κ / S + log(n / S)``, ``S = m κ + n − m`` (float, vectorised)."""
-    n, m, kappa = np.asarray(n, float), np.asarray(m, float), np.asarray(kappa, float)
-    s = m * kappa + n - m
-    return m * kappa * np.log(kappa) / s + np.log(n / s)
+    """``G(n, m, κ) = m κ log κ / S + log(n / S)``, ``S = m κ + n − m`` (float, vectorised).
+
+    Evaluated as ``f·φ(κ/s) + (1 − f)·φ(1/s)`` with f = m/n, s = 1 + f(κ − 1) and
+    ``φ(t) = t log t − t + 1 ≥ 0`` (the KL of the two-valued distribution from
+    uniform): no cancellation as κ → 1, where the textbook form loses
+    ~2·log10(1/(κ−1)) digits.
+    """
+    n, m, kappa = np.broadcast_arrays(*(np.asarray(v, float) for v in (n, m, kappa)))
+    f = m / n
+    delta = kappa - 1.0
+    s = 1.0 + f * delta
+    d_hi = delta * (1.0 - f) / s  # κ/s − 1
+    d_lo = -f * delta / s  # 1/s − 1
+    out = f * tlogt_minus_t_plus_1(1.0 + d_hi, d_hi) + (1.0 - f) * tlogt_minus_t_plus_1(1.0 + d_lo, d_lo)
+    return out if out.ndim else float(out)
 
 
 def two_valued_gap_exact(n, m, kappa, B):
@@ -181,6 +192,30 @@ def _thresholds(ns) -> dict[int, float | None]:
     return {int(n): threshold_kappa(int(n)) for n in ns}
 
 
+def _n3_evidence() -> dict:
+    """At n = 3 the only vertices are m = 1, 2; compare them in mpmath down to κ − 1 = 1e-12."""
+    import mpmath
+
+    with mpmath.workdps(60):
+        diffs = {}
+        for e in ("1e-12", "1e-6", "1e-3", "0.1", "1", "10", "1e6"):
+            k = 1 + mpmath.mpf(e)
+            d = (two_valued_gap_exact(3, 1, k, _MPB) - two_valued_gap_exact(3, 2, k, _MPB))
+            diffs[f"kappa=1+{e}"] = mpmath.nstr(d, 5)
+        positive = all(mpmath.mpf(v) > 0 for v in diffs.values())
+    return {"G(3,1,κ) − G(3,2,κ)": diffs,
+            "note": "positive at every κ tried: at n = 3 the paper's bound is the supremum (quasi-convexity)"
+            if positive else "NEGATIVE somewhere: the paper's bound also fails at n = 3"}
+
+
+class _MPBackend:
+    num = staticmethod(lambda v: v)
+    log = staticmethod(__import__("mpmath").log)
+
+
+_MPB = _MPBackend()
+
+
 class PaperBound(Inequality):
     """The paper's Inequality, plus the κ_n table as evidence."""
 
@@ -195,6 +230,7 @@ class PaperBound(Inequality):
             "m ≥ 2 has a larger gap, so the bound fails there. None: m = 1 is optimal on the whole grid."
         )
         r.evidence["threshold_seconds"] = round(time.perf_counter() - t, 2)
+        r.evidence["n=3"] = _n3_evidence()
         return r
 
 

@@ -12,15 +12,10 @@ from theorems.statement import Inequality, inputs_from_strings
 
 
 def _find(stmt_id: str):
-    base, _, mutant = stmt_id.partition("~")
-    for s in registry.all_statements():
-        if s.id == stmt_id:
-            return s
-        if s.id == base and mutant:
-            for m in s.mutants():
-                if m.id == stmt_id:
-                    return m
-    return None
+    try:
+        return registry.find(stmt_id)
+    except KeyError:
+        return None
 
 
 def verify_report(doc: dict):

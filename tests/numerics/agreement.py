@@ -62,21 +62,26 @@ def _short(args) -> str:
     return s if len(s) < 300 else s[:300] + "...)"
 
 
-def worst_disagreement(case: Agreement, examples: int = 300) -> tuple[float, float]:
-    """Largest relative error and largest err/allowed ratio found by a targeted search."""
-    worst = [0.0, 0.0]
+def worst_disagreement(case: Agreement, examples: int = 300) -> tuple[float, float, float]:
+    """Largest relative error (where |value| ≥ atol/rtol), largest absolute error (below that),
+    and largest err/allowed ratio, found by a targeted search."""
+    worst = [0.0, 0.0, 0.0]
+    floor = case.atol / case.rtol
 
     @settings(max_examples=examples, database=None, deadline=None)
     @given(case.args)
     def search(args):
         err, allowed, rel = case.error(args)
         ratio = err / allowed if allowed else (0.0 if err == 0 else math.inf)
-        worst[0] = max(worst[0], rel)
-        worst[1] = max(worst[1], ratio)
-        target(min(rel, 1e300), label="relative error")
+        if allowed - case.atol >= case.rtol * floor:  # |value| ≥ atol/rtol: relative regime
+            worst[0] = max(worst[0], rel)
+        else:
+            worst[1] = max(worst[1], err)
+        worst[2] = max(worst[2], ratio)
+        target(min(ratio, 1e300), label="error / tolerance")
 
     search()
-    return worst[0], worst[1]
+    return worst[0], worst[1], worst[2]
 
 
 if __name__ == "__main__":  # pragma: no cover - a reporting script
@@ -91,8 +96,8 @@ if __name__ == "__main__":  # pragma: no cover - a reporting script
         "tests.numerics.test_cv_limit",
         "tests.numerics.test_gaussian",
     ]
-    print(f"| function | worst relative error | worst err/tolerance | tolerance (rtol, atol) |")
-    print("|---|---|---|---|")
+    print("| function | worst relative error (|v| ≥ atol/rtol) | worst absolute error (below) | worst err/tolerance | rtol, atol |")
+    print("|---|---|---|---|---|")
     for name in modules:
         try:
             mod = importlib.import_module(name)
@@ -100,5 +105,5 @@ if __name__ == "__main__":  # pragma: no cover - a reporting script
             print(f"| {name} | not importable: {exc} | | |")
             continue
         for case in getattr(mod, "AGREEMENTS", []):
-            rel, ratio = worst_disagreement(case)
-            print(f"| `{case.name}` | {rel:.2e} | {ratio:.3f} | {case.rtol:.0e}, {case.atol:.0e} |")
+            rel, absolute, ratio = worst_disagreement(case)
+            print(f"| `{case.name}` | {rel:.2e} | {absolute:.2e} | {ratio:.3f} | {case.rtol:.0e}, {case.atol:.0e} |")
