@@ -271,10 +271,11 @@ def fuzz_one(ref: str, budget_s: float, seed: int, db_root: str, stop=None, even
                 margin, scale = stmt.float_margin(floatify(stmt.derive(dict(candidate))))
                 rel_tol = max(rel_tol * 10, 2 * abs(margin / scale))
             else:
+                # time to the first certified counterexample, before shrinking and simplifying it
+                out["time_to_counterexample_s"] = round(out["seconds"] + time.perf_counter() - t0, 3)
                 r = stmt.finish(state, cx, t0)
                 out["counterexample"] = r.counterexample.__dict__
                 out["verdict"] = "refuted"
-                out["time_to_counterexample_s"] = round(out["seconds"] + time.perf_counter() - t0, 3)
                 db.add_counterexample(stmt.id, r.counterexample)
         rounds += 1
         out["cases"] += state["cases"] - cases_before
