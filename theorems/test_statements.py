@@ -21,6 +21,11 @@ EXPECTED = {
     "thm-3.2/supremum": "holds",
     "thm-3.2/dimension-free": "holds",
     "thm-3.2/simple": "holds",
+    "thm-3.3/linear-gaussian": "holds",
+    "thm-3.3/logistic": "approximate",
+    "thm-3.4/kl-formula": "holds",
+    "thm-3.4/bound": "holds",
+    "thm-3.4/log-det-identity": "holds",
     "lemma-3.6": "holds",
     "lemma-3.6/pinsker": "holds",
 }
