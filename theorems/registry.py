@@ -20,6 +20,7 @@ MODULES = [
     "theorems.cor_4_4",
     "theorems.prop_4_5",
     "theorems.sec_4_1",
+    "theorems.seed_002",
 ]
 
 

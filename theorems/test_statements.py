@@ -26,6 +26,9 @@ EXPECTED = {
     "thm-3.4/kl-formula": "holds",
     "thm-3.4/bound": "holds",
     "thm-3.4/log-det-identity": "holds",
+    "seed-002/sign-descent-linf": "holds",
+    "seed-002/adam-no-momentum-sign": "holds",
+    "seed-002/shampoo-spectral": "holds",
     "lemma-3.6": "holds",
     "lemma-3.6/pinsker": "holds",
 }
