@@ -4,11 +4,13 @@ Each float function has an mpmath twin (``_mp``, mpmath matrices, 50 digits by d
 
 Stability notes (why the float code is not the textbook formula):
 
-* ``gaussian_kl`` never forms ``tr(S1⁻¹S0) − d − log det(S1⁻¹S0)`` (three O(d) numbers whose
-  difference may be 1e-20). With ``L1 L1ᵀ = S1`` and ``D = L1⁻¹ (S0 − S1) L1⁻ᵀ`` (eigenvalues
-  d_i > −1), the covariance part is ``Σ_i (d_i − log1p(d_i))``, each term ≥ 0 and evaluated
-  by its series near 0; ``S0 − S1`` is exact where the entries are within a factor 2 (Sterbenz)
-  and ``μ1 − μ0`` is carried as hi + lo, so nearly equal Gaussians keep their digits.
+* ``gaussian_kl`` does not form ``tr(S1⁻¹S0) − d − log det(S1⁻¹S0)`` when S0 ≈ S1 (three O(d)
+  numbers whose difference may be 1e-20). With ``L1 L1ᵀ = S1`` and ``D = L1⁻¹ (S0 − S1) L1⁻ᵀ``
+  (eigenvalues d_i > −1), the covariance part is ``Σ_i (d_i − log1p(d_i))``, each term ≥ 0 and
+  evaluated by its series near 0; ``S0 − S1`` is exact where the entries are within a factor 2
+  (Sterbenz). When some |d_i| ≥ ½ the textbook form via ``‖L1⁻¹L0‖²_F`` and the Cholesky
+  diagonals is used instead (no cancellation there, and no rounded ``−1 + λ_i`` when S0 ≪ S1).
+  ``μ1 − μ0`` is carried as hi + lo, so nearly equal means keep their digits.
 * ``laplace_pac_bayes_kl`` evaluates ``log1p(x) + 1/(1+x) − 1 = log1p(x) − x/(1+x)`` (x = σ²λ),
   which is ~x²/2 at small x, by its Taylor series there; ``log(σ²) + log(λ)`` replaces
   ``log1p(σ²λ)`` where the product overflows.
@@ -173,16 +175,21 @@ def gaussian_kl(mu0, S0, mu1, S1):
 
 
 def _gaussian_kl_single(mu0, S0, mu1, S1) -> float:
-    _cholesky(S0, "S0")  # KL is infinite/undefined unless both are PD
+    L0 = _cholesky(S0, "S0")  # KL is infinite/undefined unless both are PD
     L1 = _cholesky(S1, "S1")
-    delta = S0 - S1
-    B = linalg.solve_triangular(L1, delta, lower=True)
+    # near branch: D = L1⁻¹ (S0 − S1) L1⁻ᵀ, its eigenvalues d_i = λ_i(S1⁻¹S0) − 1 carry every digit
+    B = linalg.solve_triangular(L1, S0 - S1, lower=True)
     D = linalg.solve_triangular(L1, B.T, lower=True)  # L1⁻¹ (L1⁻¹Δ)ᵀ = L1⁻¹ Δ L1⁻ᵀ as Δ = Δᵀ
-    D = 0.5 * (D + D.T)
-    dvals = np.linalg.eigvalsh(D)
-    if (dvals <= -1.0).any():
-        raise ValueError("S0 is numerically singular relative to S1 (an eigenvalue of S1⁻¹S0 is <= 0)")
-    cov_part = float(np.sum(_x_minus_log1p(dvals)))
+    dvals = np.linalg.eigvalsh(0.5 * (D + D.T))
+    if np.max(np.abs(dvals)) < 0.5:
+        cov_part = float(np.sum(_x_minus_log1p(dvals)))
+    else:
+        # far branch: forming S0 − S1 would cancel when S0 ≪ S1 (λ_i → 0 needs log λ_i, not
+        # log1p of a rounded −1 + λ_i); here tr(S1⁻¹S0) − d − log det(S1⁻¹S0) has no cancellation
+        # beyond a factor ~10 d, because some |λ_i − 1| ≥ 0.5
+        A = linalg.solve_triangular(L1, L0, lower=True)  # tr(S1⁻¹S0) = ‖L1⁻¹L0‖²_F
+        logdet = 2.0 * float(np.sum(np.log(np.diag(L0))) - np.sum(np.log(np.diag(L1))))
+        cov_part = float(np.sum(A * A)) - S0.shape[-1] - logdet
     m_hi, m_lo = _two_sum(mu1, -mu0)  # μ1 − μ0 exactly
     v = linalg.solve_triangular(L1, m_hi, lower=True) + linalg.solve_triangular(L1, m_lo, lower=True)
     return 0.5 * (cov_part + float(v @ v))
