@@ -5,7 +5,7 @@ Modules (one concept each):
 * :mod:`.operators` -- ``HessianOperator``, ``GGNOperator``, ``MatrixOperator``
   (linear operators with ``@``, ``shape``, ``dtype``, ``device``, ``hvp_count``);
 * :mod:`.dense` -- exact dense matrix and full spectrum, memory-checked;
-* :mod:`.trace` -- Hutchinson, Hutch++, diagonal and ``tr(diag(H)^{1/2})``;
+* :mod:`.trace` -- Hutchinson, Hutch++, Krylov-deflated Hutchinson (the default to use), diagonal and ``tr(diag(H)^{1/2})``;
 * :mod:`.lanczos` -- Lanczos eigenpairs, stochastic Lanczos quadrature,
   entropy gap / Rényi / condition number, deflated SLQ;
 * :mod:`.blocks` -- per-parameter-tensor report and deviation among blocks;
@@ -29,7 +29,7 @@ from .lanczos import (
 )
 from .operators import GGNOperator, HessianOperator, MatrixOperator
 from .progress import EstimationInterrupted, PartialResultWarning
-from .trace import diagonal_estimate, hutchinson_trace, hutchpp_trace, sqrt_diagonal_trace
+from .trace import diagonal_estimate, hutchinson_trace, hutchpp_trace, krylov_trace, sqrt_diagonal_trace
 
 __all__ = [
     "Eigenpairs",
@@ -50,6 +50,7 @@ __all__ = [
     "full_spectrum",
     "hutchinson_trace",
     "hutchpp_trace",
+    "krylov_trace",
     "lanczos",
     "renyi_entropy_from_slq",
     "slq",

@@ -147,7 +147,7 @@ def cifar_resnet18(num_classes: int = 10) -> CifarResNet18:
 # The digits validation problems (sklearn's 8x8 digits, 1797 images, 10 classes)
 # ----------------------------------------------------------------------------
 
-STAGES = {"init": 0, "partial": 30, "converged": 600}
+STAGES = {"init": 0, "partial": 30, "converged": 300}
 """Full-batch Adam steps (lr 1e-2) that define the training stages."""
 
 ARCHITECTURES = ("mlp", "cnn", "vit")
@@ -179,10 +179,14 @@ def make_digits_model(architecture: str, seed: int = 0) -> nn.Module:
     return model.double()
 
 
-def trained_digits_model(architecture: str, stage: str, seed: int = 0, num_samples: int | None = None):
-    """``(model, loss_fn, (X, y))`` at a training stage (full-batch Adam in train mode).
+def trained_digits_model(
+    architecture: str, stage: str, seed: int = 0, num_samples: int | None = None, hessian_samples: int = 512
+):
+    """``(model, loss_fn, (X_h, y_h))`` at a training stage (full-batch Adam in train mode).
 
-    The model is returned in eval mode; batch-norm running statistics are those
+    Trains on the first ``num_samples`` digits (all 1797 by default) and returns
+    the first ``hessian_samples`` of them as the batch for the curvature.  The
+    model is returned in eval mode; batch-norm running statistics are those
     accumulated during training (momentum 0.1), as in practice.
     """
     if stage not in STAGES:
@@ -206,4 +210,4 @@ def trained_digits_model(architecture: str, stage: str, seed: int = 0, num_sampl
                 if isinstance(m, nn.BatchNorm2d):
                     m.momentum = 0.1
     model.eval()
-    return model, loss_fn, (X, y)
+    return model, loss_fn, (X[:hessian_samples], y[:hessian_samples])
