@@ -50,15 +50,16 @@ class MP:
 
     def __init__(self, dps: int = 50):
         self.dps = dps
-        self._ctx = None
+        self._ctx = []  # a stack: formulas re-enter the backend they were given
 
     def __enter__(self):
-        self._ctx = mpmath.workdps(self.dps)
-        self._ctx.__enter__()
+        ctx = mpmath.workdps(self.dps)
+        ctx.__enter__()
+        self._ctx.append(ctx)
         return self
 
     def __exit__(self, *exc):
-        self._ctx.__exit__(*exc)
+        self._ctx.pop().__exit__(*exc)
 
     def num(self, x):
         if isinstance(x, mpmath.mpf):
@@ -96,12 +97,12 @@ class Arb:
     prec: int = 256
 
     def __enter__(self):
-        self._saved = flint.ctx.prec
+        self.__dict__.setdefault("_saved", []).append(flint.ctx.prec)  # a stack, as for MP
         flint.ctx.prec = self.prec
         return self
 
     def __exit__(self, *exc):
-        flint.ctx.prec = self._saved
+        flint.ctx.prec = self._saved.pop()
 
     def num(self, x):
         if isinstance(x, flint.arb):

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from theorems import registry, report
@@ -65,7 +66,8 @@ def cmd_check(args) -> int:
         table.add_column(col, overflow="fold")
     colour = {"holds": "green", "refuted": "red", "approximate": "yellow", "ill-posed": "magenta"}
     for r in results:
-        table.add_row(f"{r.id}\n{r.title}", f"[{colour[r.verdict.value]}]{r.verdict.value}[/]", r.summary(), f"{r.seconds:.1f}")
+        table.add_row(escape(f"{r.id}\n{r.title}"), f"[{colour[r.verdict.value]}]{r.verdict.value}[/]",
+                      escape(r.summary()), f"{r.seconds:.1f}")
     for i, t in unchecked:
         table.add_row(f"{i}\n{t}", "unchecked", "no checker yet", "")
     Console(width=None if sys.stdout.isatty() else 160).print(table)

@@ -249,6 +249,11 @@ paper = PaperBound(
     size=_size,
 )
 
+paper.few_mutants_reason = (
+    "the paper's bound is itself refuted, so its mutants prove little; the mutation tests that matter are "
+    "those of the corrected bounds thm-3.2/supremum and thm-3.2/dimension-free (3 mutants each)"
+)
+
 supremum = Inequality(
     id="thm-3.2/supremum",
     title="Thm 3.2 corrected: entropy gap ≤ G*(n,κ) = max_m G(n,m,κ)",

@@ -36,3 +36,20 @@ def test_arb_ball_contains_the_mpmath_value():
         assert ball.lower() <= float(want) <= ball.upper() or abs(float(ball.mid()) - float(want)) < 1e-40
     with MP(30) as B:
         assert abs(B.ncdf(B.num(0)) - mpmath.mpf(1) / 2) < mpmath.mpf(10) ** -29
+
+
+def test_backends_are_reentrant_and_restore_global_precision():
+    import flint
+
+    prec0, dps0 = flint.ctx.prec, mpmath.mp.dps
+    B = Arb(300)
+    with B:
+        with B:
+            assert flint.ctx.prec == 300
+        assert flint.ctx.prec == 300
+    assert flint.ctx.prec == prec0
+    M = MP(70)
+    with M:
+        with M:
+            assert mpmath.mp.dps == 70
+    assert mpmath.mp.dps == dps0

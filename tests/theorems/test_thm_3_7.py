@@ -1,0 +1,147 @@
+"""Unit tests of theorems/thm_3_7.py: closed forms vs quadrature, the exact finite-n mean, the simulation."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+
+from numerics.backends import MP, Arb
+from numerics.entropy import entropy_gap
+from theorems import thm_3_7 as T
+from theorems.statement import Verdict
+
+# dyadic parameters: numerics.cv_limit reads parameters through float(), and a = 1/3 would be
+# integrated at fl(1/3), 1e-17 away
+LAWS = [
+    T.law("exponential"), T.law("gamma", a=Fraction(1, 4)), T.law("gamma", a=7), T.law("lognormal", s=Fraction(3, 4)),
+    T.law("uniform", loc=0, scale=1), T.law("uniform", loc=Fraction(5, 2), scale=2), T.law("chi2", df=5),
+]
+
+
+def assert_closed_form_matches_quadrature(limit_fn, c, rtol=1e-25):
+    """The Arb enclosure of the closed form against mpmath quadrature at 30 digits (numerics.cv_limit;
+    tanh-sinh converges to ~1e-28 on these smooth integrands in t = log x)."""
+    with Arb(200) as B:
+        ball = limit_fn(c, B)
+    with mpmath.workdps(40):
+        q = T.limit_quadrature_mp(c, dps=30)
+        mid = mpmath.mpf(ball.mid().str(40, radius=False))
+        assert abs(mid - q) <= rtol * abs(q), (T._label(c), mid, q)
+
+
+@pytest.mark.parametrize("c", LAWS, ids=T._label)
+def test_closed_form_limits_match_quadrature(c):
+    assert_closed_form_matches_quadrature(T.limit_exact, c)
+
+
+def test_closed_form_check_catches_a_perturbed_formula():
+    with pytest.raises(AssertionError):
+        assert_closed_form_matches_quadrature(lambda c, B: T.limit_exact(c, B) * (1 + B.num(Fraction(1, 10**12))), LAWS[1])
+
+
+def test_known_values():
+    with MP(30) as B:
+        assert T.limit_exact(T.law("exponential"), B) == pytest.approx(1 - float(mpmath.euler), rel=1e-15)
+        assert T.limit_exact(T.law("lognormal", s=2), B) == 2
+        assert float(T.limit_exact(T.law("uniform", loc=0, scale=1), B)) == pytest.approx(math.log(2) - 0.5, rel=1e-15)
+        # chi2(k) = gamma(k/2), scaled: the same Y
+        assert T.limit_exact(T.law("chi2", df=6), B) == T.limit_exact(T.law("gamma", a=3), B)
+        assert T.cv2_exact(T.law("lognormal", s=2), B) / 2 == pytest.approx(26.799075016572118, rel=1e-15)
+
+
+@pytest.mark.parametrize("c", [T.law("exponential"), T.law("gamma", a=Fraction(1, 2)), T.law("gamma", a=4)], ids=T._label)
+@pytest.mark.parametrize("n", [2, 10, 100])
+def test_exact_finite_n_mean_matches_beta_quadrature(c, n):
+    with mpmath.workdps(30):
+        q = T._beta_mean_mp(c, n)
+        with MP(30) as B:
+            e = T.finite_n_mean_exact(c, n, B)
+        assert abs(q - e) <= mpmath.mpf(10) ** -20 * abs(e)
+
+
+def test_exponential_finite_n_mean_is_the_harmonic_formula():
+    # p ~ Dirichlet(1,…,1): E[gap_n] = log n − (H_n − 1)
+    for n in (2, 10, 1000):
+        h = sum(Fraction(1, k) for k in range(1, n + 1))
+        with MP(40) as B:
+            assert abs(T.finite_n_mean_exact(T.law("exponential"), n, B) - (mpmath.log(n) - (mpmath.mpf(h.numerator) / h.denominator - 1))) < 1e-35
+
+
+def test_gamma_bias_coefficient_matches_the_delta_method():
+    # b = (L + ½)CV² − (E[Y² log Y] − L) with E[Y² log Y] = ((a+1)/a)(ψ(a+2) − log a) for Y ~ Gamma(a, 1/a)
+    for a in (Fraction(1, 2), Fraction(1), Fraction(4)):
+        c = T.law("gamma", a=a)
+        with mpmath.workdps(30):
+            A = mpmath.mpf(a.numerator) / a.denominator
+            L = mpmath.digamma(A + 1) - mpmath.log(A)
+            ey2 = (A + 1) / A * (mpmath.digamma(A + 2) - mpmath.log(A))
+            assert abs((L + mpmath.mpf(1) / 2) / A - (ey2 - L) - T.bias_coefficient_mp(c)) < 1e-25
+
+
+def test_vectorised_gaps_match_the_library():
+    x = T.sample(T.law("lognormal", s=1), np.random.default_rng(0), (3, 500))
+    for row, g in zip(x, T.gaps(x)):
+        assert g == pytest.approx(entropy_gap(row / math.fsum(row)), rel=1e-12)
+
+
+def test_simulation_matches_the_exact_mean():
+    rows = T.simulate([T.law("exponential"), T.law("uniform", loc=0, scale=1)], (10, 1000), budget=100_000)
+    for r in rows:
+        assert abs(r["z_vs_reference"]) < 4, r
+        assert r["ci95"][0] < r["mean_gap"] < r["ci95"][1]
+    # and the CI is informative: CV²/2 (0.5 for the exponential) is far outside it
+    assert all(abs(r["z_vs_cv2_half"]) > 20 for r in rows if r["law"] == "exponential()")
+
+
+def test_five_percent_thresholds():
+    th = {f: T.five_percent_threshold(f) for f in ("gamma", "lognormal", "uniform", "chi2")}
+    # lognormal in closed form: (e^{s²} − 1)/s² = 1.05
+    s2 = float(mpmath.findroot(lambda v: mpmath.expm1(v) / v - mpmath.mpf("1.05"), 0.1))
+    assert th["lognormal"]["cv_5pct"] == pytest.approx(math.sqrt(math.expm1(s2)), abs=2e-5)
+    assert th["gamma"]["cv_5pct"] == th["chi2"]["cv_5pct"]
+    assert th["chi2"]["df_min_integer"] == 7
+    for t in th.values():
+        assert t["monotone_on_grid"]
+
+
+@pytest.mark.parametrize("bad", [
+    ("weibull", {"c": 2}), ("gamma", {}), ("gamma", {"a": 0}), ("gamma", {"a": 1, "b": 2}),
+    ("uniform", {"loc": -1, "scale": 1}), ("lognormal", {"s": -1}),
+])
+def test_law_rejects_bad_input(bad):
+    with pytest.raises(ValueError):
+        T.law(bad[0], **bad[1])
+
+
+def test_law_at_cv_hits_the_cv():
+    for fam in ("gamma", "lognormal", "uniform", "chi2"):
+        with MP(30) as B:
+            assert float(mpmath.sqrt(T.cv2_exact(T.law_at_cv(fam, Fraction(1, 10)), B))) == pytest.approx(0.1, rel=1e-14)
+    with pytest.raises(ValueError):
+        T.law_at_cv("uniform", 0.9)
+
+
+def test_verifier_rejects_a_non_violation_and_confirms_a_violation():
+    truth_claim = T.thm_3_7_limit  # claims exactly the limit: nothing to confirm
+    cx = {"inputs": {"family": "gamma", "a": "4", "n": "limit"}}
+    ok, line = truth_claim.verify_counterexample(cx)
+    assert not ok and "NOT a violation" in line
+    ok, line = T.thm_3_7.verify_counterexample(cx)  # CV²/2 = 1/8 vs 0.1198
+    assert ok and "confirmed" in line
+
+
+def test_mutants_are_refuted_with_certified_counterexamples():
+    from theorems.verify import verify_report
+
+    for s in T.STATEMENTS:
+        ms = s.mutants()
+        assert len(ms) >= 3
+        for m in ms:
+            r = m.check()
+            assert r.verdict is Verdict.REFUTED and r.counterexample.margin_upper < 0, m.id
+            lines = list(verify_report({"results": [r.to_json()]}))
+            assert lines and all(ok for _, ok in lines), lines
