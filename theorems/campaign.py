@@ -250,8 +250,9 @@ def fuzz_one(ref: str, budget_s: float, seed: int, db_root: str, stop=None, even
     rounds = 0
     while time.perf_counter() - t0 < budget_s and not (stop is not None and stop.is_set()):
         cases_before = state["cases"]
+        # no shrinking while hunting: the first violation is certified at once, shrunk afterwards
         x = stmt.search(state, max_examples=ROUND_EXAMPLES, database=db.hypothesis,
-                        seed=int(rng.integers(2**31)), shrink=True, rel_tol=rel_tol)
+                        seed=int(rng.integers(2**31)), shrink=False, rel_tol=rel_tol)
         candidate = x
         if candidate is None and state["argmin"] is not None:
             pushed = local_push(stmt, state["argmin"])
@@ -273,6 +274,12 @@ def fuzz_one(ref: str, budget_s: float, seed: int, db_root: str, stop=None, even
             else:
                 # time to the first certified counterexample, before shrinking and simplifying it
                 out["time_to_counterexample_s"] = round(out["seconds"] + time.perf_counter() - t0, 3)
+                # now shrink: Hypothesis replays the stored failure from the database and shrinks it
+                shrunk = stmt.search(state, max_examples=ROUND_EXAMPLES, database=db.hypothesis,
+                                     shrink=True, rel_tol=rel_tol)
+                smaller = stmt.certify(shrunk) if shrunk is not None else None
+                if smaller is not None and smaller.size <= cx.size:
+                    cx = smaller
                 r = stmt.finish(state, cx, t0)
                 out["counterexample"] = r.counterexample.__dict__
                 out["verdict"] = "refuted"
