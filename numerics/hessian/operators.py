@@ -423,14 +423,15 @@ class _ModelOperator(CurvatureOperator):
     def _matmat(self, X: torch.Tensor) -> torch.Tensor:
         k = X.shape[1]
         parts_batched = self._split(X)
-        total = torch.zeros_like(X)
+        total = None
         with self._context():
             for i, w in enumerate(self._weights):
                 if k == 1:
                     out = self._flatten(self._product(i, [p[0] for p in parts_batched]), None)[:, None]
                 else:
                     out = self._batched_product(i, parts_batched, X)
-                total += w * out
+                # one batch (w = 1): no extra O(n) passes per product
+                total = out if w == 1.0 else (w * out if total is None else total.add_(out, alpha=w))
         if not self.retain_graph:
             self._state = None
         return total
