@@ -73,7 +73,9 @@ class Result:
         ev = self.evidence
         if self.counterexample is not None:
             c = self.counterexample
-            return f"certified counterexample (size {c.size}): margin ≤ {c.margin_upper:.3g}"
+            if c.margin_upper < 0:
+                return f"certified counterexample (size {c.size}): margin ≤ {c.margin_upper:.3g}"
+            return f"certified counterexample (size {c.size}): {ev.get('summary', c.certificate)}"
         return ev.get("summary") or ", ".join(f"{k}={v}" for k, v in list(ev.items())[:3])
 
     def to_json(self) -> dict:
