@@ -141,13 +141,18 @@ def main():
     ap.add_argument("--out", default="reports/campaign")
     ap.add_argument("--budgets", nargs="+", type=float, default=[5, 60])
     ap.add_argument("--only", nargs="*")
+    ap.add_argument("--resume", action="store_true", help="keep the rows of an earlier run in --out")
     a = ap.parse_args()
     _patch_loader()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     mutants = mutant_set(a.only)
-    rows = []
+    done_file = out / "kill_rates.json"
+    rows = json.loads(done_file.read_text()) if a.resume and done_file.exists() else []
+    done = {r["mutant"] for r in rows}
     for kind, m in mutants:
+        if m.id in done:
+            continue
         row = {"mutant": m.id, "kind": kind}
         for engine, fn in (("campaign", campaign_engine), ("plain", plain_hypothesis)):
             for b in a.budgets:

@@ -167,6 +167,8 @@ class Ball:
 
 def arb_to_ball(x, prec: int) -> Ball:
     digits = max(15, int(prec * 0.30103) - 5)
+    if not x.is_finite():  # e.g. log of a ball that contains 0: no information
+        return Ball(enclosure=x.str(5, radius=True), lower=-math.inf, upper=math.inf, prec_bits=prec)
     lo = float(x.lower().mid().str(30, radius=False))
     hi = float(x.upper().mid().str(30, radius=False))
     return Ball(

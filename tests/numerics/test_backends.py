@@ -53,3 +53,9 @@ def test_backends_are_reentrant_and_restore_global_precision():
         with M:
             assert mpmath.mp.dps == 70
     assert mpmath.mp.dps == dps0
+
+
+def test_certified_sign_of_an_undefined_value_is_unknown_not_a_crash():
+    # log of an interval containing 0 is [+/- inf]: no sign can be proven
+    sign, ball = certified_sign(lambda B: B.log(B.num(0) * B.log(B.num(2))) , precisions=(64,))
+    assert sign == 0 and ball.upper == float("inf")
