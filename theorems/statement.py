@@ -260,9 +260,9 @@ class Inequality(Statement):
                 return None
         with Arb(ball.prec_bits) as B:
             lhs, rhs = self.exact_margin(x, B)
-            lhs_s, rhs_s = lhs.str(25, radius=True), rhs.str(25, radius=True)
             d = rhs - lhs
-            margin_s = d.str(25, radius=True)
+            # a side may be an exact Python value (e.g. KL = inf when a q_i is 0)
+            lhs_s, rhs_s, margin_s = (v.str(25, radius=True) if hasattr(v, "str") else str(v) for v in (lhs, rhs, d))
         with MP(60) as B:
             l60, r60 = self.exact_margin(x, B)
             mp60 = B.num(0) + (r60 - l60)
