@@ -1,0 +1,72 @@
+"""Command line: ``python -m gpu_experiments run|report|presets``.
+
+Examples::
+
+    python -m gpu_experiments run --preset cpu-smoke --device auto --seeds 0 1 2 --out results/
+    python -m gpu_experiments run --preset paper --device cuda --seeds 0 1 2 --out results/ --data-dir ~/cifar10
+    python -m gpu_experiments report results/cpu-smoke
+    python -m gpu_experiments presets
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .data import DataError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gpu_experiments", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run (or resume) a preset's grid and write its report")
+    r.add_argument("--preset", required=True, help="cpu-smoke | cpu-small | paper, or a path to a preset TOML file")
+    r.add_argument("--device", default="auto", help="auto (CUDA if available), cpu, cuda, cuda:K")
+    r.add_argument("--seeds", type=int, nargs="+", default=[0], help="run seeds (default: 0)")
+    r.add_argument("--out", default="results", help="parent directory of the results (default: results)")
+    r.add_argument("--data-dir", default=None, help="directory with the CIFAR-10 python-format batches")
+    r.add_argument("--name", default=None, help="results sub-directory (default: the preset name)")
+    r.add_argument("--epochs", type=int, default=None, help="override the preset's epochs (use with --name)")
+    r.add_argument("--archs", nargs="+", default=None, help="run only these architectures of the grid")
+    r.add_argument("--optimizers", nargs="+", default=None, help="run only these optimizers of the grid")
+    r.add_argument("--quiet", action="store_true", help="no progress display")
+    r.add_argument("--no-report", action="store_true", help="do not write the report at the end")
+    r.add_argument("--stop-after-steps", type=int, default=None, help=argparse.SUPPRESS)  # tests: simulated kill
+    rep = sub.add_parser("report", help="(re)write the report of a results directory")
+    rep.add_argument("results_dir")
+    rep.add_argument("--no-figures", action="store_true", help="skip the matplotlib figures")
+    sub.add_parser("presets", help="list the presets")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "presets":
+            from .presets import available_presets, load_preset
+
+            for name in available_presets():
+                print(f"{name}: {load_preset(name).get('description', '')}")
+            return 0
+        if args.command == "report":
+            from .report import write_report
+
+            write_report(args.results_dir, figures=not args.no_figures)
+            print(f"report written to {args.results_dir}/report.md")
+            return 0
+        from .runner import run_grid
+
+        out_dir = run_grid(
+            args.preset, out=args.out, seeds=args.seeds, device=args.device, data_dir=args.data_dir,
+            name=args.name, epochs=args.epochs, archs=args.archs, optimizers=args.optimizers, quiet=args.quiet,
+            stop_after_steps=args.stop_after_steps, write_outputs=not args.no_report,
+        )
+        print(f"results in {out_dir}" + ("" if args.no_report else f"; report: {out_dir}/report.md"))
+        return 0
+    except (ValueError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

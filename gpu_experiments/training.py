@@ -1,0 +1,411 @@
+"""One grid cell: train a model with one optimizer and measure it at the checkpoints, resumably.
+
+Recipe (per architecture x optimizer, from the preset): learning rate ``η``,
+weight decay, linear warm-up over ``warmup_fraction`` of the steps, then a
+cosine decay to ``min_lr_fraction · η`` at the last step (Loshchilov & Hutter
+2017, SGDR without restarts), stepped once per optimizer step.
+
+Optimizers: ``sgd`` (``torch.optim.SGD``, heavy-ball momentum, coupled L2
+weight decay), ``adam`` (``torch.optim.Adam``, coupled L2), ``adamw``
+(``torch.optim.AdamW``, decoupled), ``lion`` and ``tanh-lion``
+(:mod:`gpu_experiments.optimizers`, decoupled weight decay ``θ ← θ − ηλθ``).
+
+Determinism and resumption: the model is initialised from ``torch.manual_seed(seed)``;
+the shuffling order of epoch ``e`` and the augmentation of step ``t`` are pure
+functions of ``(seed, e)`` and ``(seed, t)`` (:mod:`gpu_experiments.data`), so a
+run restarted from a saved state continues exactly as the uninterrupted run
+would (bit for bit on the CPU; on CUDA up to the non-determinism torch cannot
+remove).  The state (model, optimizer, scheduler, metrics so far, running
+loss) is written atomically after every checkpoint's metrics and every
+``training.save_every_steps`` steps, and on Ctrl-C; it is deleted once the run's
+record is written unless ``training.keep_final_state`` is true.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from .data import Dataset, augment_crop_flip, epoch_permutation, evaluation_indices
+from .metrics import evaluate, hessian_metrics
+from .models import build_model
+from .presets import cell_config, check_optimizer, config_hash, split_recipe
+
+
+class RunInterrupted(RuntimeError):
+    """A run stopped before its last step (``stop_after_steps`` in tests, or an external stop)."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or inf."""
+
+
+#: statuses of a finished cell (never recomputed); a diverged run is deterministic, so rerunning it is pointless
+FINISHED = ("complete", "diverged")
+
+
+# ----------------------------------------------------------------------------
+# devices, determinism, optimizers, schedule
+# ----------------------------------------------------------------------------
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a GPU is an error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"unknown device {device!r}: {exc}") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' requested but torch.cuda.is_available() is False; use --device cpu or auto")
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {device!r}")
+    return dev
+
+
+def set_determinism(seed: int, device: torch.device) -> None:
+    """Seed torch and ask for deterministic kernels where torch has them."""
+    torch.manual_seed(seed)
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def build_optimizer(name: str, params, recipe: dict) -> torch.optim.Optimizer:
+    """The optimizer of a recipe (``lr``, ``weight_decay`` and the optimizer's own options)."""
+    check_optimizer(name)
+    schedule, kwargs = split_recipe(recipe)
+    lr = float(schedule["lr"])
+    wd = float(schedule.get("weight_decay", 0.0))
+    if "betas" in kwargs:
+        kwargs["betas"] = tuple(kwargs["betas"])
+    try:
+        if name == "sgd":
+            return torch.optim.SGD(params, lr=lr, weight_decay=wd, **kwargs)
+        if name == "adam":
+            return torch.optim.Adam(params, lr=lr, weight_decay=wd, **kwargs)
+        if name == "adamw":
+            return torch.optim.AdamW(params, lr=lr, weight_decay=wd, **kwargs)
+        from .optimizers import Lion, TanhLion  # the optimizers module of issue 8
+
+        if name == "lion":
+            return Lion(params, lr=lr, weight_decay=wd, **kwargs)
+        return TanhLion(params, lr=lr, weight_decay=wd, **kwargs)
+    except TypeError as exc:
+        raise ValueError(f"bad option for optimizer {name!r} in its recipe: {exc}") from exc
+
+
+def lr_factor(step: int, total_steps: int, warmup_fraction: float = 0.0, min_lr_fraction: float = 0.0) -> float:
+    """Multiplier of the base learning rate at ``step`` (0-based): linear warm-up, then cosine.
+
+    ``w = round(warmup_fraction · total)`` warm-up steps take the factor from
+    ``1/w`` to 1; the remaining steps follow
+    ``f + (1 − f)(1 + cos(π t/(total − w)))/2`` with ``f = min_lr_fraction``.
+    """
+    w = int(round(warmup_fraction * total_steps))
+    if step < w:
+        return (step + 1) / w
+    span = max(total_steps - w, 1)
+    t = min(step - w, span)
+    return min_lr_fraction + (1 - min_lr_fraction) * 0.5 * (1 + math.cos(math.pi * t / span))
+
+
+def checkpoint_steps(total_steps: int, percents) -> list[int]:
+    """Step of each checkpoint percentage (rounded; a positive percentage is at least step 1)."""
+    steps = []
+    for p in percents:
+        s = int(round(p / 100 * total_steps))
+        if p > 0:
+            s = max(s, 1)
+        steps.append(min(s, total_steps))
+    return steps
+
+
+# ----------------------------------------------------------------------------
+# persistence
+# ----------------------------------------------------------------------------
+
+
+def atomic_json(path: str, obj) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(sanitize(obj), fh, indent=1)
+    os.replace(tmp, path)
+
+
+def atomic_torch_save(path: str, obj) -> None:
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def sanitize(obj):
+    """JSON-safe copy: ``inf`` -> ``"inf"``, ``-inf`` -> ``"-inf"``, NaN -> ``None``; numpy scalars -> floats."""
+    if isinstance(obj, dict):
+        return {str(k): sanitize(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [sanitize(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        try:
+            obj = obj.item()
+        except (ValueError, AttributeError):
+            return obj
+    if isinstance(obj, float):
+        if math.isnan(obj):
+            return None
+        if math.isinf(obj):
+            return "inf" if obj > 0 else "-inf"
+    return obj
+
+
+# ----------------------------------------------------------------------------
+# the run
+# ----------------------------------------------------------------------------
+
+
+def cell_name(arch: str, optimizer: str, seed: int) -> str:
+    return f"{arch}__{optimizer}__seed{seed}"
+
+
+def init_cache_key(cfg: dict, arch: str, seed: int) -> str:
+    """Hash of everything that determines the step-0 metrics (not the optimizer)."""
+    return config_hash({"data": cfg["data"], "hessian": cfg["hessian"], "model": cfg["models"][arch],
+                        "arch": arch, "seed": seed, "test": "v1"})
+
+
+def run_cell(
+    cfg: dict,
+    arch: str,
+    optimizer: str,
+    seed: int,
+    data: Dataset,
+    device: torch.device,
+    out_dir: str,
+    *,
+    on_progress: Callable[[dict], None] | None = None,
+    stop_after_steps: int | None = None,
+) -> dict:
+    """Train one cell of the grid with checkpoints; resume from its saved state; return its record.
+
+    Args:
+        cfg: the loaded preset.
+        arch, optimizer, seed: the cell.
+        data: the data set (CPU tensors).
+        device: training and Hessian device.
+        out_dir: the preset's results directory (``runs/<cell>/`` and ``cache/`` live there).
+        on_progress: called with ``{"step", "total", "phase", "loss"}`` as the run advances.
+        stop_after_steps: stop (raise :class:`RunInterrupted`) after this many training steps of
+            this call, *without* saving -- the test stand-in for a killed process.
+
+    Returns:
+        The record (also in ``runs/<cell>/record.json``): configuration, metrics at every
+        checkpoint, timings and status.
+    """
+    cell_cfg = cell_config(cfg, arch, optimizer)
+    chash = config_hash({**cell_cfg, "seed": seed, "dataset": data.fingerprint()})
+    run_dir = os.path.join(out_dir, "runs", cell_name(arch, optimizer, seed))
+    os.makedirs(run_dir, exist_ok=True)
+    record_path = os.path.join(run_dir, "record.json")
+    state_path = os.path.join(run_dir, "state.pt")
+    report = on_progress or (lambda info: None)
+
+    if os.path.isfile(record_path):
+        with open(record_path) as fh:
+            record = json.load(fh)
+        if record.get("status") in FINISHED:
+            if record.get("config_hash") != chash:
+                raise ValueError(
+                    f"{run_dir} holds a finished run of a different configuration (hash {record.get('config_hash')} "
+                    f"vs {chash}); use another --out/--name or delete that directory"
+                )
+            report({"step": record["total_steps"], "total": record["total_steps"], "phase": "done (cached)"})
+            return record
+
+    tr = cfg["training"]
+    hcfg = dict(cfg["hessian"])
+    hcfg["exact_blocks"] = list(hcfg.get("exact_blocks_by_arch", {}).get(arch, hcfg.get("exact_blocks", [])))
+    batch_size = tr["batch_size"]
+    n_train = data.x_train.shape[0]
+    steps_per_epoch = n_train // batch_size
+    if steps_per_epoch < 1:
+        raise ValueError(f"batch_size {batch_size} exceeds the {n_train} training images")
+    total = tr["epochs"] * steps_per_epoch
+    ckpt_steps = checkpoint_steps(total, tr.get("checkpoints", (0, 1, 25, 50, 75, 100)))
+    percents = list(tr.get("checkpoints", (0, 1, 25, 50, 75, 100)))
+
+    set_determinism(seed, device)
+    model = build_model(arch, in_channels=data.in_channels, image_size=data.image_size,
+                        num_classes=data.num_classes, **cfg["models"][arch]).to(device)
+    recipe = cfg["recipes"][arch][optimizer]
+    schedule, _ = split_recipe(recipe)
+    opt = build_optimizer(optimizer, model.parameters(), recipe)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: lr_factor(s, total, schedule.get("warmup_fraction", 0.0), schedule.get("min_lr_fraction", 0.0))
+    )
+
+    eval_idx = evaluation_indices(n_train, cfg["data"]["eval_size"])
+    ebs = cfg["data"]["eval_batch_size"]
+    eval_batches = [
+        (data.x_train[eval_idx[i : i + ebs]].to(device), data.y_train[eval_idx[i : i + ebs]].to(device))
+        for i in range(0, eval_idx.numel(), ebs)
+    ]
+    train_eval_limit = tr.get("train_eval_size", n_train)
+
+    state = {"step": 0, "metrics": [], "running_loss_sum": 0.0, "running_loss_count": 0, "train_seconds": 0.0,
+             "hessian_seconds": 0.0}
+    resumed_from = None
+    if os.path.isfile(state_path):
+        saved = torch.load(state_path, map_location=device, weights_only=False)
+        if saved.get("config_hash") == chash:
+            model.load_state_dict(saved["model"])
+            opt.load_state_dict(saved["optimizer"])
+            sched.load_state_dict(saved["scheduler"])
+            state = saved["state"]
+            resumed_from = state["step"]
+
+    def save_state():
+        atomic_torch_save(state_path, {"config_hash": chash, "model": model.state_dict(),
+                                       "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                                       "state": state})
+
+    cache_dir = os.path.join(out_dir, "cache")
+    os.makedirs(cache_dir, exist_ok=True)
+
+    def measure(step: int, index: int) -> dict:
+        t0 = time.perf_counter()
+        cache_path = os.path.join(cache_dir, f"init__{arch}__seed{seed}__{init_cache_key(cfg, arch, seed)}.json")
+        if step == 0 and os.path.isfile(cache_path):
+            with open(cache_path) as fh:
+                    m = json.load(fh)
+            m["from_cache"] = True
+            m["lr"] = opt.param_groups[0]["lr"]  # the cached record was written by another optimizer
+            m["seconds"] = 0.0
+            return m
+        report({"step": step, "total": total, "phase": f"metrics @{percents[index]}%"})
+        test_loss, test_acc = evaluate(model, data.x_test, data.y_test, ebs, device)
+        train_loss, train_acc = evaluate(model, data.x_train[:train_eval_limit], data.y_train[:train_eval_limit],
+                                         ebs, device)
+        running = (state["running_loss_sum"] / state["running_loss_count"]) if state["running_loss_count"] else None
+        h = hessian_metrics(model, eval_batches, hcfg, seed=10_007 * seed + index, device=device)
+        m = {"step": step, "percent": percents[index], "test_accuracy": test_acc, "test_loss": test_loss,
+             "train_loss": train_loss, "train_accuracy": train_acc, "train_loss_running": running,
+             "lr": opt.param_groups[0]["lr"], "hessian": h, "seconds": time.perf_counter() - t0}
+        if step == 0:
+            atomic_json(cache_path, m)
+        return m
+
+    # checkpoint 0 (and any checkpoint at the resumed step that is missing)
+    done_steps = {m["step"] for m in state["metrics"]}
+    for i, s in enumerate(ckpt_steps):
+        if s == state["step"] and s not in done_steps:
+            m = measure(s, i)
+            state["hessian_seconds"] += m["seconds"]
+            state["metrics"].append(m)
+            done_steps.add(s)
+            state["running_loss_sum"], state["running_loss_count"] = 0.0, 0
+            save_state()
+
+    model.train()
+    use_amp = tr.get("amp", "none") == "bf16" and device.type == "cuda"
+    augment = bool(tr.get("augment", False))
+    save_every = int(tr.get("save_every_steps", 0))
+    x_all, y_all = data.x_train, data.y_train
+    on_device = device.type == "cuda" and tr.get("data_on_device", True)
+    if on_device:
+        x_all, y_all = x_all.to(device), y_all.to(device)
+    perm_epoch, perm = -1, None
+    steps_this_call = 0
+    t_train = time.perf_counter()
+    try:
+        while state["step"] < total:
+            step = state["step"]
+            epoch, pos = divmod(step, steps_per_epoch)
+            if epoch != perm_epoch:
+                perm, perm_epoch = epoch_permutation(n_train, seed, epoch), epoch
+                if on_device:
+                    perm = perm.to(device)
+            idx = perm[pos * batch_size : (pos + 1) * batch_size]
+            xb, yb = x_all[idx].to(device, non_blocking=True), y_all[idx].to(device, non_blocking=True)
+            if augment:
+                xb = augment_crop_flip(xb, seed, step)
+            opt.zero_grad(set_to_none=True)
+            with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
+                out = model(xb)
+            loss = nn.functional.cross_entropy(out.float(), yb)
+            loss.backward()
+            opt.step()
+            sched.step()
+            lval = float(loss.detach())
+            if not math.isfinite(lval):
+                raise TrainingDiverged(f"{arch}/{optimizer}/seed {seed}: training loss is {lval} at step {step + 1}")
+            state["running_loss_sum"] += lval
+            state["running_loss_count"] += 1
+            state["step"] = step + 1
+            steps_this_call += 1
+            if state["step"] % 10 == 0 or state["step"] == total:
+                report({"step": state["step"], "total": total, "phase": "train", "loss": lval})
+            if state["step"] in ckpt_steps:
+                state["train_seconds"] += time.perf_counter() - t_train
+                i = ckpt_steps.index(state["step"])
+                m = measure(state["step"], i)
+                state["hessian_seconds"] += m["seconds"]
+                state["metrics"].append(m)
+                state["running_loss_sum"], state["running_loss_count"] = 0.0, 0
+                save_state()
+                model.train()
+                t_train = time.perf_counter()
+            elif save_every and state["step"] % save_every == 0:
+                state["train_seconds"] += time.perf_counter() - t_train
+                t_train = time.perf_counter()
+                save_state()
+            if stop_after_steps is not None and steps_this_call >= stop_after_steps and state["step"] < total:
+                raise RunInterrupted(f"stopped after {steps_this_call} steps (step {state['step']} of {total})")
+    except KeyboardInterrupt:
+        state["train_seconds"] += time.perf_counter() - t_train
+        save_state()  # Ctrl-C: keep the progress (the state is consistent between steps)
+        raise
+    except TrainingDiverged as exc:
+        status, error = "diverged", str(exc)
+    else:
+        status, error = "complete", None
+
+    record = {
+        "status": status,
+        "error": error,
+        "config_hash": chash,
+        "preset": cfg["name"],
+        "arch": arch,
+        "optimizer": optimizer,
+        "seed": seed,
+        "device": str(device),
+        "dataset": data.name,
+        "dataset_description": data.description,
+        "synthetic_data": data.synthetic,
+        "num_parameters": sum(p.numel() for p in model.parameters()),
+        "num_parameter_tensors": sum(1 for _ in model.parameters()),
+        "total_steps": total,
+        "steps_per_epoch": steps_per_epoch,
+        "checkpoint_steps": ckpt_steps,
+        "checkpoint_percents": percents,
+        "recipe": recipe,
+        "model_options": cfg["models"][arch],
+        "resumed_from_step": resumed_from,
+        "train_seconds": state["train_seconds"],
+        "hessian_seconds": state["hessian_seconds"],
+        "metrics": state["metrics"],
+        "torch": torch.__version__,
+    }
+    atomic_json(record_path, record)
+    if not tr.get("keep_final_state", False) and os.path.isfile(state_path):
+        os.remove(state_path)  # the record is the result; weights of finished runs are not kept by default
+    report({"step": total, "total": total, "phase": "done"})
+    return record

@@ -1,0 +1,199 @@
+"""Checkpoint metrics against an independent dense Hessian (torch.func.hessian + numpy eigh).
+
+Tolerances: the models are float64 with a few hundred parameters, the reference
+Hessian comes from a different autodiff route (forward-over-reverse on a flat
+parameter vector) and eigenvalues from ``numpy.linalg.eigvalsh``; both agree to
+``~n · eps · ‖H‖`` ≈ 1e-13 relative, so 1e-8 relative (absolute 1e-10 for
+quantities near zero) leaves room for the summation order only.  The stochastic
+estimates are random but seeded: they must lie within 4 standard errors (their
+own interval) of the exact values; with Lanczos run to the full dimension the
+quadrature is exact, so only the probe error remains.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch.func import functional_call
+
+import gpu_experiments.metrics as metrics_mod
+from gpu_experiments.metrics import hessian_metrics
+from gpu_experiments.models import ResNet18, TinyCNN, TinyMLP
+
+H_EXACT = {"dtype": "float64", "mode": "train", "policy": "abs", "exact_max_params": 10_000, "probes": 12,
+           "deflation_steps": 0, "slq_probes": 5, "slq_steps": 400, "confidence": 0.95}
+
+
+def _data(n=48, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 1, 6, 6, generator=g, dtype=torch.float64), torch.randint(0, 10, (n,), generator=g)
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    return TinyMLP(36, hidden=3, num_classes=10).double()  # 151 parameters
+
+
+def reference(model, X, y, params=None):
+    """Dense Hessian by torch.func.hessian of the loss on the flat parameter vector; eigenvalues by numpy."""
+    names = [n for n, _ in model.named_parameters() if params is None or n in params]
+    fixed = {n: p.detach() for n, p in model.named_parameters() if n not in names}
+    shapes = [dict(model.named_parameters())[n].shape for n in names]
+    sizes = [math.prod(s) for s in shapes]
+    flat = torch.cat([dict(model.named_parameters())[n].detach().reshape(-1) for n in names])
+
+    def loss(theta):
+        parts = torch.split(theta, sizes)
+        tensors = {n: t.view(s) for n, t, s in zip(names, parts, shapes)}
+        return torch.nn.functional.cross_entropy(functional_call(model, {**fixed, **tensors}, (X,)), y)
+
+    H = torch.func.hessian(loss)(flat).numpy()
+    lam = np.linalg.eigvalsh((H + H.T) / 2)
+    return H, lam, sizes
+
+
+def check_exact_agreement(m: dict, H: np.ndarray, lam: np.ndarray, sizes) -> None:
+    """Assert the exact-path metrics equal the values computed directly from the reference matrix."""
+    n = lam.size
+    v = np.abs(lam)
+    p = v / v.sum()
+    gap = math.log(n) + float(np.sum(p[p > 0] * np.log(p[p > 0])))
+    tv = 0.5 * float(np.sum(np.abs(p - 1 / n)))
+    close = lambda a, b: abs(a - b) <= 1e-8 * max(abs(b), 1.0) + 1e-10  # noqa: E731
+    assert m["n"] == n
+    assert close(m["trace"]["value"], float(lam.sum())), ("trace", m["trace"]["value"], lam.sum())
+    assert close(m["top_eigenvalue"]["value"], float(lam.max())), "top eigenvalue"
+    assert close(m["entropy_gap"]["value"], gap), ("entropy gap", m["entropy_gap"]["value"], gap)
+    assert close(m["tv_uniform"], tv), "total variation"
+    assert close(m["trace_sq"]["value"], float(np.sum(lam**2))), "trace of H^2"
+    assert close(m["sqrt_diag_trace"]["value"], float(np.sum(np.sqrt(np.abs(np.diag(H)))))), "sqrt diag"
+    assert close(m["spectrum_cv2"], float(n * np.sum(v**2) / v.sum() ** 2 - 1)), "CV^2"
+    d = np.diag(H)
+    starts = np.cumsum([0, *sizes])
+    for b, (lo, hi) in enumerate(zip(starts[:-1], starts[1:])):
+        assert close(m["block_traces"][b]["value"], float(d[lo:hi].sum())), f"block {b} trace"
+
+
+@pytest.fixture(scope="module")
+def exact_case():
+    model = _model()
+    X, y = _data()
+    m = hessian_metrics(model, [(X, y)], {**H_EXACT, "compare_stochastic": True}, seed=0, device="cpu")
+    H, lam, sizes = reference(model, X, y)
+    return model, X, y, m, H, lam, sizes
+
+
+def test_exact_path_matches_independent_hessian(exact_case):
+    model, X, y, m, H, lam, sizes = exact_case
+    assert m["method"] == "exact"
+    check_exact_agreement(m, H, lam, sizes)
+    # condition number under the abs policy (κ = ∞ when an |λ| is at round-off level)
+    v = np.abs(lam)
+    if v.min() > lam.size * 8 * np.finfo(float).eps * v.max():
+        assert m["kappa"] == pytest.approx(v.max() / v.min(), rel=1e-6)
+    else:
+        assert m["kappa"] == math.inf and m["numerically_singular"]
+
+
+def test_exact_agreement_check_can_fail(monkeypatch, exact_case):
+    model, X, y, _, H, lam, sizes = exact_case
+    real = metrics_mod.entropy_gap
+    monkeypatch.setattr(metrics_mod, "entropy_gap", lambda p: real(p) * (1 + 1e-6))
+    m = hessian_metrics(model, [(X, y)], {**H_EXACT, "slq_probes": 2, "slq_steps": 4}, seed=0, device="cpu")
+    with pytest.raises(AssertionError, match="entropy gap"):
+        check_exact_agreement(m, H, lam, sizes)
+
+
+def check_stochastic_agreement(exact: dict, est: dict, k: float = 4.0) -> None:
+    """Seeded stochastic estimates within ``k`` of their own standard errors of the exact values."""
+    for key in ("trace", "trace_sq", "entropy_gap"):
+        e = est[key]
+        assert abs(e["value"] - exact[key]["value"]) <= k * e["stderr"] + 1e-9, (key, e, exact[key]["value"])
+    # λ_max: a full-dimension Lanczos run is exact; here the largest Ritz value of the SLQ runs
+    assert est["top_eigenvalue"]["value"] == pytest.approx(exact["top_eigenvalue"]["value"], rel=1e-6)
+
+
+def test_stochastic_estimators_agree_with_exact(exact_case):
+    m = exact_case[3]
+    check_stochastic_agreement(m, m["stochastic"])
+    # the SLQ quadrature is exact at full dimension: its trace estimate equals Hutchinson's target in mean
+    assert m["stochastic"]["slq"]["steps"] >= m["n"]
+
+
+def test_stochastic_agreement_check_can_fail(monkeypatch, exact_case):
+    model, X, y, exact = exact_case[:4]
+    real = metrics_mod.entropy_gap_from_slq
+
+    def shifted(res, policy, confidence):
+        e = real(res, policy, confidence)
+        return type(e)(e.value + 0.5, e.ci_low + 0.5, e.ci_high + 0.5, e.confidence, e.stderr, e.hvp_count,
+                       e.num_probes, e.method)
+
+    monkeypatch.setattr(metrics_mod, "entropy_gap_from_slq", shifted)
+    h = {**H_EXACT, "exact_max_params": 0}  # the stochastic path alone, same probes as in exact_case
+    m = hessian_metrics(model, [(X, y)], h, seed=0, device="cpu")
+    with pytest.raises(AssertionError, match="entropy_gap"):
+        check_stochastic_agreement(exact, m)
+
+
+def test_stochastic_block_traces_sum_to_trace():
+    # Σ_b v_bᵀ (Hv)_b = vᵀHv for every probe: the block traces add up to the Hutchinson trace exactly
+    torch.manual_seed(1)
+    model = TinyCNN(1, channels=3).double()
+    X, y = _data(24, 1)
+    h = {**H_EXACT, "exact_max_params": 0, "slq_steps": 8, "slq_probes": 2, "deflation_steps": 6}
+    m = hessian_metrics(model, [(X, y)], h, seed=3, device="cpu")
+    assert m["method"] == "stochastic"
+    assert sum(b["value"] for b in m["block_traces"]) == pytest.approx(m["trace"]["value"], rel=1e-9, abs=1e-12)
+    assert m["kappa"] is None and m["kappa_low"] >= 1
+    assert len(m["density"]["grid"]) == len(m["density"]["density"])
+
+
+def test_exact_block_spectrum_is_the_submatrix_spectrum():
+    model = _model()
+    X, y = _data()
+    h = {**H_EXACT, "exact_max_params": 0, "slq_steps": 4, "slq_probes": 2, "exact_blocks": ["fc2.weight"]}
+    m = hessian_metrics(model, [(X, y)], h, seed=0, device="cpu")
+    Hb, lam, sizes = reference(model, X, y, params={"fc2.weight"})
+    bm = m["exact_blocks"]["fc2.weight"]
+    assert bm["method"] == "exact" and bm["n"] == 30
+    assert bm["trace"]["value"] == pytest.approx(lam.sum(), rel=1e-8)
+    assert bm["top_eigenvalue"]["value"] == pytest.approx(lam.max(), rel=1e-8)
+
+
+def test_block_spectra_and_deviation():
+    model = _model()
+    X, y = _data()
+    h = {**H_EXACT, "slq_probes": 2, "slq_steps": 4, "blocks": {"spectra": True, "max_exact": 1000, "num_hvps": 8}}
+    m = hessian_metrics(model, [(X, y)], h, seed=0, device="cpu")
+    gaps = np.array(m["block_spectra"]["entropy_gap"])  # every block exact (max_exact 1000)
+    assert gaps.size == 4
+    assert m["blocks"]["deviation_entropy_gap"] == pytest.approx(np.std(gaps) / abs(np.mean(gaps)))
+    traces = np.abs([b["value"] for b in m["block_traces"]])
+    assert m["blocks"]["deviation_trace"] == pytest.approx(np.std(traces) / np.mean(traces))
+    # exact block traces from the block operators equal those from the full matrix's diagonal
+    assert np.allclose(m["block_spectra"]["trace"], [b["value"] for b in m["block_traces"]], rtol=1e-8)
+
+
+def test_resnet_with_batchnorm_stochastic_path():
+    torch.manual_seed(0)
+    model = ResNet18(num_classes=10, in_channels=1, width=1)
+    X = torch.randn(16, 1, 8, 8)
+    y = torch.arange(16) % 10
+    h = {**H_EXACT, "dtype": "float32", "exact_max_params": 0, "probes": 4, "slq_steps": 6, "slq_probes": 2,
+         "deflation_steps": 4, "exact_blocks": ["linear.weight"]}
+    m = hessian_metrics(model, [(X, y)], h, seed=0, device="cpu")
+    assert len(m["block_traces"]) == 62 and m["blocks"]["num_blocks"] == 62
+    assert all(math.isfinite(m[k]["value"]) for k in ("trace", "entropy_gap", "top_eigenvalue", "sqrt_diag_trace"))
+    assert m["exact_blocks"]["linear.weight"]["n"] == 80
+
+
+def test_unknown_exact_block_is_an_error():
+    model = _model()
+    X, y = _data()
+    with pytest.raises(ValueError, match="unknown parameter block"):
+        hessian_metrics(model, [(X, y)], {**H_EXACT, "exact_max_params": 0, "slq_steps": 4, "slq_probes": 2,
+                                          "exact_blocks": ["nope.weight"]}, seed=0, device="cpu")

@@ -1,0 +1,73 @@
+"""Schedule, checkpoints, optimizer construction, devices and JSON sanitising of the training module."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from gpu_experiments.optimizers import Lion, TanhLion
+from gpu_experiments.training import (
+    build_optimizer,
+    checkpoint_steps,
+    lr_factor,
+    resolve_device,
+    sanitize,
+)
+
+
+def test_lr_factor_warmup_then_cosine():
+    total = 100
+    f = [lr_factor(s, total, 0.1, 0.0) for s in range(total)]
+    assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)  # linear warm-up over 10 steps
+    assert f[10] == pytest.approx(1.0)  # cosine starts at the peak
+    assert all(a >= b for a, b in zip(f[10:], f[11:]))  # then decreases
+    mid = lr_factor(10 + 45, total, 0.1, 0.0)
+    assert mid == pytest.approx(0.5)  # half way through the cosine
+    assert lr_factor(total, total, 0.1, 0.2) == pytest.approx(0.2)  # floor at min_lr_fraction
+    assert lr_factor(0, total) == pytest.approx(1.0)
+
+
+def test_checkpoint_steps_paper_percentages():
+    assert checkpoint_steps(176, [0, 1, 25, 50, 75, 100]) == [0, 2, 44, 88, 132, 176]
+    assert checkpoint_steps(22, [0, 1, 25, 50, 75, 100]) == [0, 1, 6, 11, 16, 22]  # 1 % is at least step 1
+
+
+@pytest.mark.parametrize("name, cls, recipe", [
+    ("sgd", torch.optim.SGD, {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4}),
+    ("adam", torch.optim.Adam, {"lr": 1e-3, "betas": [0.9, 0.99]}),
+    ("adamw", torch.optim.AdamW, {"lr": 1e-3, "weight_decay": 0.01}),
+    ("lion", Lion, {"lr": 1e-4, "weight_decay": 0.1}),
+    ("tanh-lion", TanhLion, {"lr": 1e-4, "mode": "snr"}),
+])
+def test_build_optimizer(name, cls, recipe):
+    p = [torch.nn.Parameter(torch.randn(3))]
+    opt = build_optimizer(name, p, {**recipe, "warmup_fraction": 0.1})
+    assert isinstance(opt, cls)
+    assert opt.param_groups[0]["lr"] == recipe["lr"]
+    if name == "tanh-lion":
+        assert opt.param_groups[0]["mode"] == "snr"
+
+
+def test_build_optimizer_bad_input():
+    p = [torch.nn.Parameter(torch.randn(3))]
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        build_optimizer("rmsprop", p, {"lr": 0.1})
+    with pytest.raises(ValueError, match="bad option"):
+        build_optimizer("sgd", p, {"lr": 0.1, "temperature": 1.0})
+
+
+def test_resolve_device():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="cuda"):
+            resolve_device("cuda")
+    with pytest.raises(ValueError):
+        resolve_device("tpu")
+
+
+def test_sanitize():
+    out = sanitize({"a": math.inf, "b": [math.nan, -math.inf, 1.5], "c": torch.tensor(2.0)})
+    assert out == {"a": "inf", "b": [None, "-inf", 1.5], "c": 2.0}
