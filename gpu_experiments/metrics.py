@@ -45,6 +45,18 @@ non-zero part, positive definite with a finite κ) and, up to
 ``hessian.store_eigenvalues_max`` entries, the eigenvalues themselves; stochastic
 ones store the raw SLQ quadrature (nodes, weights, deflated eigenvalues).
 
+Sharpness measures of seeds 003-004, from the same products:
+
+* ``r_med`` -- ``R_med = max_i |H_ii| / median_i |H_ii|`` (:mod:`numerics.rmed`; exact
+  diagonal, or the plug-in of the shared probes' diagonal with a jackknife
+  interval), with the per-tensor values and their median; ``r_med_adam`` the same
+  for the Adam-preconditioned curvature ``H_ii / (sqrt(v̂_i) + ε)`` when the run's
+  optimizer is Adam/AdamW;
+* ``sam`` -- SAM sharpness ``max_{‖ε‖≤ρ} L(θ+ε) − L(θ)`` at ``ρ = hessian.sam_rho``
+  (default 0.05; 0 turns it off): the first-order closed form ``ρ‖∇L‖``, the
+  second-order one, and ``hessian.sam_steps`` steps of projected-gradient ascent
+  (:func:`numerics.sharpness.sam_ascent`, a lower bound of the maximum).
+
 Per-block metrics (the paper's "blocks" are parameter tensors): traces (exact or
 from the shared probes) always; the per-block spectra (top eigenvalue, entropy
 gap) of :func:`numerics.hessian.blocks.block_report` when
@@ -77,10 +89,13 @@ from numerics.hessian.blocks import block_report, coefficient_of_variation
 from numerics.hessian.dense import eigenvalues_of
 from numerics.hessian.estimate import jackknife_interval, mean_interval
 from numerics.hessian.lanczos import Eigenpairs
-from numerics.hessian.trace import make_generator, random_probes
+from numerics.hessian.trace import DiagonalEstimate, make_generator, random_probes
+from numerics.rmed import adam_preconditioner_from_optimizer, r_med_from_diagonal, r_med_from_diagonal_estimate
+from numerics.sharpness import sam_ascent, sam_second_order
 
 RENYI_ORDERS = (0.5, 2.0)
 DENSITY_POINTS = 256
+SAM_RHO = 0.05  # SAM's default radius (Foret et al. 2021)
 
 
 # ----------------------------------------------------------------------------
@@ -230,6 +245,7 @@ def _exact_metrics(op: HessianOperator, policy: str, store_eigenvalues_max: int 
     out["block_traces"] = []
     for name, sl in op.block_slices().items():
         out["block_traces"].append(_exact_interval(diag[sl].sum()))
+    out["_diagonal"] = diag  # for R_med (removed before the record is written)
     return out
 
 
@@ -266,6 +282,7 @@ def _stochastic_metrics(op: HessianOperator, h: dict, policy: str, seed: int, co
     group_means = np.stack([gr.mean(axis=0, dtype=np.float64) for gr in groups])
     sd = jackknife_interval(group_means, lambda d: float(np.sum(np.sqrt(np.abs(d)))), confidence)
     out["sqrt_diag_trace"] = _interval(*sd)
+    out["_diagonal_probes"] = diag_rows  # for R_med (removed before the record is written)
     out["block_traces"] = []
     for name, sl in op.block_slices().items():
         per_probe = diag_rows[:, sl].sum(axis=1, dtype=np.float64)
@@ -325,7 +342,47 @@ def _stochastic_metrics(op: HessianOperator, h: dict, policy: str, seed: int, co
 # ----------------------------------------------------------------------------
 
 
-def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device) -> dict:
+def _rmed_metrics(out: dict, op: HessianOperator, policy: str, confidence: float, preconditioner) -> None:
+    """R_med (seed 003) of the diagonal the metrics already hold, plain and (Adam) preconditioned."""
+    slices = op.block_slices()
+    diag = out.pop("_diagonal", None)
+    rows = out.pop("_diagonal_probes", None)
+    for key, D in (("r_med", None), ("r_med_adam", preconditioner)):
+        if key == "r_med_adam" and D is None:
+            continue
+        try:
+            if diag is not None:
+                res = r_med_from_diagonal(diag, slices, D, policy)
+            else:
+                est = DiagonalEstimate(torch.zeros(rows.shape[1], dtype=torch.float64), torch.from_numpy(rows),
+                                       rows.shape[0], False)
+                res = r_med_from_diagonal_estimate(est, slices, D, policy, confidence=confidence)
+        except ValueError as exc:  # an all-zero diagonal: no ratio
+            out[key] = {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "error": str(exc)}
+            continue
+        t = res.total
+        out[key] = _interval(t.value, t.ci_low, t.ci_high, t.stderr)
+        per_block = np.array([b.value for b in res.blocks.values()], dtype=np.float64)
+        finite = per_block[np.isfinite(per_block)]
+        out[key]["blocks"] = per_block.tolist()
+        # the paper reports R_med per layer; the median over tensors summarises that view
+        out[key]["block_median"] = float(np.median(finite)) if finite.size else math.nan
+
+
+def _sam_metrics(op: HessianOperator, rho: float, steps: int, generator) -> dict:
+    """SAM sharpness ``max_{‖ε‖≤ρ} L(θ+ε) − L(θ)`` (seed 004): closed forms and projected-gradient ascent."""
+    g = op.gradient()
+    gnorm = float(torch.linalg.vector_norm(g.double()))
+    out = {"rho": rho, "grad_norm": gnorm, "first_order": rho * gnorm, "second_order": math.nan}
+    if gnorm > 0:
+        out["second_order"] = sam_second_order(g, op.matvec(g), rho)
+    ascent = sam_ascent(op, rho, steps=steps, restarts=1, seed=generator)
+    out["ascent"] = float(ascent.value)  # a lower bound of the maximum
+    out["ascent_gradient_evaluations"] = int(ascent.gradient_evaluations)
+    return out
+
+
+def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device, optimizer=None) -> dict:
     """All Hessian metrics of ``model`` on the evaluation batches under the preset's ``[hessian]`` table.
 
     Args:
@@ -336,6 +393,8 @@ def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device) ->
             ``compare_stochastic``, ``exact_blocks``, ``blocks``).
         seed: seed of every probe (the same for all optimizers of a seed: common random numbers).
         device: compute device.
+        optimizer: the run's optimizer; an Adam/AdamW with state adds ``r_med_adam``, R_med of the
+            Adam-preconditioned curvature (diagonal ``H_ii / (sqrt(v̂_i) + ε)``, :mod:`numerics.rmed`).
 
     Returns:
         A JSON-able dict (see the module docstring for the definitions).
@@ -354,11 +413,18 @@ def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device) ->
         out = _exact_metrics(op, policy, int(h.get("store_eigenvalues_max", 2000)))
         if h.get("compare_stochastic", False):
             out["stochastic"] = _stochastic_metrics(op, h, policy, seed, confidence)
-            for key in ("block_traces", "density"):
+            for key in ("block_traces", "density", "_diagonal_probes"):
                 out["stochastic"].pop(key, None)
     else:
         out = _stochastic_metrics(op, h, policy, seed, confidence)
     out.update(common)
+    D = None
+    if isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)) and optimizer.state:
+        D = adam_preconditioner_from_optimizer(optimizer, model, op.block_names).to(torch.float64).cpu().numpy()
+    _rmed_metrics(out, op, policy, confidence, D)
+    sam_rho = float(h.get("sam_rho", SAM_RHO))
+    if sam_rho > 0:
+        out["sam"] = _sam_metrics(op, sam_rho, int(h.get("sam_steps", 10)), make_generator(seed + 1))
     names_sizes = list(op.block_sizes)
     out["block_names"] = [nm for nm, _ in names_sizes]
     out["block_sizes"] = [s for _, s in names_sizes]
@@ -374,6 +440,7 @@ def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device) ->
         bop = HessianOperator(model, loss_fn, batches, params=name, mode=mode, dtype=torch.float64, device=device)
         bm = _exact_metrics(bop, policy, int(h.get("store_eigenvalues_max", 2000)))
         bm.pop("block_traces", None)
+        bm.pop("_diagonal", None)
         bm.update({"n": bop.shape[0], "policy": policy, "hvp_count": bop.hvp_count})
         out["exact_blocks"][name] = bm
         del bop

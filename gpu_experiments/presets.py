@@ -6,7 +6,13 @@ weight decay, optimizer options), the checkpoints and the Hessian estimators.
 The files are commented: they are the documentation of the recipes.
 
 Names use dashes on the command line (``cpu-smoke``) and underscores on disk
-(``cpu_smoke.toml``).  :func:`load_preset` validates everything it reads and
+(``cpu_smoke.toml``).
+
+Grid optimizers are *labels*: a base optimizer name (:data:`OPTIMIZERS`), or any
+other name whose recipe says which base optimizer it runs with an
+``optimizer = "<base>"`` key -- e.g. ``tanh-lion-snr`` with
+``optimizer = "tanh-lion"`` and ``mode = "snr"``, so that variants of one
+optimizer sit side by side in a grid.  :func:`load_preset` validates everything it reads and
 raises ``ValueError`` naming the offending key.
 """
 
@@ -34,6 +40,8 @@ POLICIES = ("abs", "clip")
 
 #: keys of a recipe that the training loop uses itself; the rest go to the optimizer
 SCHEDULE_KEYS = ("lr", "weight_decay", "warmup_fraction", "min_lr_fraction")
+#: recipe keys that are neither schedule nor optimizer options
+META_KEYS = ("note", "optimizer")
 
 
 def available_presets() -> list[str]:
@@ -94,7 +102,7 @@ def validate_preset(cfg: dict) -> dict:
     for a in archs:
         check_arch(a)
     for o in opts:
-        check_optimizer(o)
+        check_label(o)
     models = _require(cfg, "models", "preset", dict)
     recipes = _require(cfg, "recipes", "preset", dict)
     for a in archs:
@@ -102,8 +110,16 @@ def validate_preset(cfg: dict) -> dict:
             raise ValueError(f"preset: no [models.{a}] section for grid architecture {a!r}")
         for o in opts:
             r = recipes.get(a, {}).get(o)
+            if r is None and o not in OPTIMIZERS:
+                raise ValueError(f"preset: unknown optimizer {o!r} in the grid: not one of {OPTIMIZERS}, and no "
+                                 f"[recipes.{a}.{o}] section names its optimizer (variant labels need one)")
             if r is None:
                 raise ValueError(f"preset: no [recipes.{a}.{o}] section for grid cell {a} x {o}")
+            base = base_optimizer(o, r)
+            if o not in OPTIMIZERS and "optimizer" not in r:
+                raise ValueError(f"preset: recipes.{a}.{o} is a variant label: it needs an optimizer = one of "
+                                 f"{OPTIMIZERS} key")
+            check_optimizer(base)
             _require(r, "lr", f"recipes.{a}.{o}", (int, float), lambda v: v > 0, "a positive number")
             wd = r.get("weight_decay", 0.0)
             if isinstance(wd, bool) or not isinstance(wd, (int, float)) or wd < 0:
@@ -137,6 +153,19 @@ def check_optimizer(name: str) -> str:
     return name
 
 
+def check_label(label) -> str:
+    """A grid optimizer label: a non-empty name of letters, digits, ``-``, ``.``, ``=`` and ``@``."""
+    if not isinstance(label, str) or not label or not all(c.isalnum() or c in "-.=@_" for c in label) \
+            or "__" in label:
+        raise ValueError(f"bad optimizer label {label!r}: use letters, digits and - . = @ (no '__')")
+    return label
+
+
+def base_optimizer(label: str, recipe: dict) -> str:
+    """The optimizer a grid label runs: the recipe's ``optimizer`` key, else the label itself."""
+    return recipe.get("optimizer", label)
+
+
 def load_preset(name: str, *, epochs: int | None = None, archs=None, optimizers=None) -> dict:
     """Read, override and validate a preset.
 
@@ -157,7 +186,7 @@ def load_preset(name: str, *, epochs: int | None = None, archs=None, optimizers=
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
         cfg["training"]["epochs"] = epochs
-    for key, chosen, check in (("archs", archs, check_arch), ("optimizers", optimizers, check_optimizer)):
+    for key, chosen, check in (("archs", archs, check_arch), ("optimizers", optimizers, check_label)):
         if chosen:
             for c in chosen:
                 check(c)
@@ -189,5 +218,6 @@ def split_recipe(recipe: dict) -> tuple[dict, dict]:
     """``(schedule part, optimizer keyword arguments)`` of a recipe."""
     recipe = copy.deepcopy(recipe)
     schedule = {k: recipe.pop(k) for k in SCHEDULE_KEYS if k in recipe}
-    recipe.pop("note", None)
+    for key in META_KEYS:
+        recipe.pop(key, None)
     return schedule, recipe

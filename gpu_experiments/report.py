@@ -54,10 +54,17 @@ TABLES = [
     ("sqrt_diag_trace", "tr(diag(H)^{1/2})", "Σ_j |H_jj|^{1/2} (Adam's implicit regulariser, seed 004)", True),
     ("train_loss", "Training loss", "mean cross-entropy on the training split, eval mode", True),
     ("renyi_2.0", "Rényi entropy H_2 of the normalised spectrum", "−log Σ p_i²", False),
+    ("r_med", "R_med (seed 003)", "max_i |H_ii| / median_i |H_ii| over all parameters (numerics.rmed; "
+     "reconstructed definition, see its docstring)", True),
+    ("r_med_adam", "R_med of the Adam-preconditioned curvature", "max/median of |H_ii| / (sqrt(v̂_i) + ε), "
+     "Adam runs only", True),
+    ("sam_ascent", "SAM sharpness (ρ = 0.05, projected-gradient ascent)", "max_{‖ε‖≤ρ} L(θ+ε) − L(θ) on the "
+     "evaluation set (lower bound from the ascent)", True),
 ]
 #: measures ranked against the final accuracy (the issue-9 table grows from this list)
 RANKING_MEASURES = ["trace", "top_eigenvalue", "entropy_gap", "deviation_trace", "deviation_entropy_gap",
-                    "sqrt_diag_trace", "renyi_2.0", "renyi_0.5"]
+                    "sqrt_diag_trace", "renyi_2.0", "renyi_0.5", "r_med", "r_med_block_median",
+                    "sam_first_order", "sam_ascent"]
 
 
 # ----------------------------------------------------------------------------
@@ -126,8 +133,15 @@ def flatten(records: list[dict]) -> list[dict]:
     rows = []
     for r in records:
         for m in r["metrics"]:
-            h = m["hessian"]
+            h = m["hessian"] or {}  # None: a run without Hessian metrics (hessian.enabled = false)
+            if not h:
+                rows.append({"arch": r["arch"], "optimizer": r["optimizer"], "seed": r["seed"], "step": m["step"],
+                             "percent": m["percent"], "status": r.get("status", "complete"),
+                             "test_accuracy": _num(m["test_accuracy"]), "test_loss": _num(m["test_loss"]),
+                             "train_loss": _num(m["train_loss"]), "lr": _num(m.get("lr"))})
+                continue
             b = h.get("blocks", {})
+            sam = h.get("sam", {})
             row = {
                 "arch": r["arch"], "optimizer": r["optimizer"], "seed": r["seed"], "step": m["step"],
                 "percent": m["percent"], "status": r.get("status", "complete"),
@@ -155,6 +169,12 @@ def flatten(records: list[dict]) -> list[dict]:
                 "deviation_top_eigenvalue": _num(b.get("deviation_top_eigenvalue")),
                 "block_trace_entropy_gap": _num(b.get("block_trace_entropy_gap")),
                 "block_trace_cv2_half": _num(b.get("block_trace_cv2_half")),
+                "r_med": _value(h, "r_med"),
+                "r_med_block_median": _num(h.get("r_med", {}).get("block_median")),
+                "r_med_adam": _value(h, "r_med_adam"),
+                "sam_first_order": _num(sam.get("first_order")),
+                "sam_second_order": _num(sam.get("second_order")),
+                "sam_ascent": _num(sam.get("ascent")),
                 "hessian_seconds": _num(h.get("seconds")),
             }
             rows.append(row)
@@ -304,6 +324,8 @@ def _spectra_of(h: dict) -> list[tuple[str, dict]]:
     numerical range (positive definite, finite κ), labelled ``... range``.
     """
     out = []
+    if not h:
+        return out
     spectra = [("full", h)] + [(f"block {name}", bm) for name, bm in h.get("exact_blocks", {}).items()]
     for label, s in spectra:
         exact = s.get("method") == "exact"
@@ -323,7 +345,7 @@ def theory_rows(records: list[dict]) -> list[dict]:
     out = []
     for r in records:
         for m in r["metrics"]:
-            for label, s in _spectra_of(m["hessian"]):
+            for label, s in _spectra_of(m["hessian"] or {}):
                 exact = s["method"] == "exact"
                 n, gap, kappa, tv = s["n"], s["gap"], s["kappa"], s["tv"]
                 row = {"arch": r["arch"], "optimizer": r["optimizer"], "seed": r["seed"], "percent": m["percent"],
@@ -563,10 +585,24 @@ def evaluate_claims(rows: list[dict], percent=100) -> dict:
     return claims
 
 
-def measure_ranking(rows: list[dict], percent=100) -> dict:
-    """Spearman correlation between each measure and the final accuracy across all runs of an architecture.
+def _spearman_test(x, y) -> tuple[float, float]:
+    from scipy.stats import spearmanr
 
-    A measure that ranks optimizers like accuracy, with smaller values better, has ρ near −1.
+    if len(set(x)) < 2 or len(set(y)) < 2:
+        return math.nan, math.nan
+    res = spearmanr(x, y)
+    return float(res.statistic), float(res.pvalue)
+
+
+def measure_ranking(rows: list[dict], percent=100) -> dict:
+    """How well each measure ranks the runs, and the optimizers, of an architecture by final accuracy.
+
+    Per architecture (and ``"all"``) and measure: Spearman ρ between the measure and
+    the test accuracy over all runs (``rho``, two-sided ``p``, ``runs``), and over the
+    optimizers' seed means (``rho_optimizers``, ``optimizers``) -- the ranking of the
+    optimizers themselves.  A measure that ranks like accuracy with smaller values
+    better has ρ near −1; ``best`` names the measure with the largest ``|rho_optimizers|``
+    (ties: larger ``|rho|`` over runs; a list, as exact ties remain with few optimizers).
     """
     out = {}
     archs = _sorted_keys({r["arch"] for r in rows}, ARCH_ORDER)
@@ -575,11 +611,43 @@ def measure_ranking(rows: list[dict], percent=100) -> dict:
         sel = [r for r in final if a == "all" or r["arch"] == a]
         out[a] = {}
         for key in RANKING_MEASURES:
-            pairs = [(r["test_accuracy"], r[key]) for r in sel if r.get(key) == r.get(key) and r.get(key) is not None]
-            if len(pairs) >= 3:
-                x, y = zip(*pairs)
-                out[a][key] = {"rho": _spearman(list(x), list(y)), "runs": len(pairs)}
+            ok = [r for r in sel if r.get(key) is not None and r.get(key) == r.get(key)]
+            if len(ok) < 3:
+                continue
+            rho, p = _spearman_test([r["test_accuracy"] for r in ok], [r[key] for r in ok])
+            entry = {"rho": rho, "p": p, "runs": len(ok)}
+            if a != "all":
+                means = defaultdict(list)
+                for r in ok:
+                    means[r["optimizer"]].append((r["test_accuracy"], r[key]))
+                if len(means) >= 3:
+                    acc = [float(np.mean([v[0] for v in vs])) for vs in means.values()]
+                    val = [float(np.mean([v[1] for v in vs])) for vs in means.values()]
+                    entry["rho_optimizers"], entry["p_optimizers"] = _spearman_test(acc, val)
+                    entry["optimizers"] = len(means)
+            out[a][key] = entry
+        scored = [(abs(e.get("rho_optimizers", math.nan)), abs(e["rho"]), k) for k, e in out[a].items()
+                  if e.get("rho_optimizers") == e.get("rho_optimizers") and "rho_optimizers" in e]
+        if scored:
+            top = max(sc[:2] for sc in scored)
+            out[a]["best"] = sorted(k for *sc, k in scored if tuple(sc) == top)
     return out
+
+
+def optimizer_measure_table(rows: list[dict], percent=100) -> list[str]:
+    """Markdown: rows architecture x optimizer (seed means at ``percent``), columns accuracy and every measure."""
+    agg = {key: aggregate(rows, key) for key in ["test_accuracy", *RANKING_MEASURES]}
+    keys = [k for k in RANKING_MEASURES if any(kk[2] == percent for kk in agg[k])]
+    cells = sorted({(a, o) for (a, o, p) in agg["test_accuracy"] if p == percent},
+                   key=lambda c: (ARCH_ORDER.index(c[0]) if c[0] in ARCH_ORDER else 9,
+                                  OPT_ORDER.index(c[1]) if c[1] in OPT_ORDER else 9, c[1]))
+    L = ["| run | accuracy (%) | " + " | ".join(keys) + " |", "|---|---:|" + "---:|" * len(keys)]
+    for a, o in cells:
+        vals = [_fmt(agg[k].get((a, o, percent), (math.nan,))[0]) for k in keys]
+        acc = agg["test_accuracy"][(a, o, percent)]
+        L.append(f"| {ARCH_LABELS.get(a, a)} ({OPT_LABELS.get(o, o)}) | {acc[0]:.2f} ± {acc[1]:.2f} | "
+                 + " | ".join(vals) + " |")
+    return L
 
 
 # ----------------------------------------------------------------------------
@@ -646,7 +714,7 @@ def write_figures(records: list[dict], rows: list[dict], fig_dir: str) -> list[s
             for r in recs:
                 if i >= len(r["metrics"]):
                     continue
-                d = r["metrics"][i]["hessian"].get("density")
+                d = (r["metrics"][i]["hessian"] or {}).get("density")
                 if not d:
                     continue
                 dens = np.maximum(np.array(d["density"], dtype=float), 1e-12)
@@ -791,11 +859,15 @@ def write_report(results_dir: str, *, figures: bool = True) -> dict:
     diverged = [r for r in records if r.get("status") == "diverged"]
     if diverged:
         L.append(f"- **diverged runs**: {[r.get('error') for r in diverged]}")
-    h0 = records[0]["metrics"][0]["hessian"]
-    methods = sorted({m["hessian"]["method"] for r in records for m in r["metrics"]})
-    L.append(f"- Hessian: {h0['operator']} of the mean cross-entropy on a fixed evaluation set (same for all runs), "
-             f"mode `{h0['mode']}`, negative-eigenvalue policy `{h0['policy']}`, dtype {h0['dtype']}; "
-             f"path(s): {', '.join(methods)}")
+    measured = [m["hessian"] for r in records for m in r["metrics"] if m["hessian"]]
+    if measured:
+        h0 = measured[0]
+        methods = sorted({h["method"] for h in measured})
+        L.append(f"- Hessian: {h0['operator']} of the mean cross-entropy on a fixed evaluation set (same for all "
+                 f"runs), mode `{h0['mode']}`, negative-eigenvalue policy `{h0['policy']}`, dtype {h0['dtype']}; "
+                 f"path(s): {', '.join(methods)}")
+    else:
+        L.append("- Hessian: not measured (hessian.enabled = false)")
     L.append("")
     L.append("## Tables (paper layout: mean ± std over seeds)")
     L.append("")
@@ -815,19 +887,37 @@ def write_report(results_dir: str, *, figures: bool = True) -> dict:
     L.append("")
     L.extend(_claims_markdown(claims))
     L.append("")
-    L.append("### Which measure ranks the runs like the final accuracy? (Spearman ρ over runs, 100 % steps)")
+    L.append("### Which measure ranks the optimizers like the final accuracy? (100 % steps)")
+    L.append("")
+    L.append("Seed means per architecture x optimizer:")
+    L.append("")
+    L.extend(optimizer_measure_table(rows))
+    L.append("")
+    L.append("Spearman ρ with the final accuracy: over the optimizers' seed means (ranking the optimizers), "
+             "and over all runs (two-sided p in brackets). ρ < 0: smaller values go with higher accuracy.")
     L.append("")
     cols = [a for a in ranking]
-    L.append("| measure | " + " | ".join(ARCH_LABELS.get(a, a) for a in cols) + " |")
-    L.append("|---|" + "---|" * len(cols))
+    L.append("| measure | " + " | ".join(f"{ARCH_LABELS.get(a, a)}: optimizers | {ARCH_LABELS.get(a, a)}: runs"
+                                          if a != "all" else "all: runs" for a in cols) + " |")
+    L.append("|---|" + "---|" * sum(2 if a != "all" else 1 for a in cols))
     for key in RANKING_MEASURES:
-        if any(key in ranking[a] for a in cols):
-            L.append(f"| {key} | " + " | ".join(
-                f"{_fmt(ranking[a][key]['rho'])} (n={ranking[a][key]['runs']})" if key in ranking[a] else "–"
-                for a in cols) + " |")
+        if not any(key in ranking[a] for a in cols):
+            continue
+        cells = []
+        for a in cols:
+            e = ranking[a].get(key)
+            if a != "all":
+                cells.append(f"{_fmt(e['rho_optimizers'])} (k={e['optimizers']})" if e and "rho_optimizers" in e
+                             else "–")
+            cells.append(f"{_fmt(e['rho'])} [p={_fmt(e['p'])}] (n={e['runs']})" if e else "–")
+        L.append(f"| {key} | " + " | ".join(cells) + " |")
     L.append("")
-    L.append("ρ < 0: smaller values go with higher accuracy.")
-    L.append("")
+    best = {a: ranking[a]["best"] for a in cols if "best" in ranking[a]}
+    if best:
+        L.append("Best-ranking measure (largest |ρ| over optimizer means): "
+                 + "; ".join(f"{ARCH_LABELS.get(a, a)}: " + ", ".join(f"`{k}`" for k in ks)
+                             + f" (ρ = {_fmt(ranking[a][ks[0]]['rho_optimizers'])})" for a, ks in best.items()) + ".")
+        L.append("")
     L.append("## Theory cross-check on the measured spectra")
     L.append("")
     L.append("Per spectrum (`theory.csv` has every row): Thm 3.2's paper bound B(n,κ), the exact supremum "

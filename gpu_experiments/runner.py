@@ -104,6 +104,27 @@ def run_grid(
         write_outputs: write the report files at the end.
     """
     cfg = load_preset(preset, epochs=epochs, archs=archs, optimizers=optimizers)
+    return run_config(cfg, out=out, seeds=seeds, device=device, data_dir=data_dir, name=name, quiet=quiet,
+                      stop_after_steps=stop_after_steps, write_outputs=write_outputs)
+
+
+def run_config(
+    cfg: dict,
+    *,
+    out: str = "results",
+    seeds=(0,),
+    device: str = "auto",
+    data_dir=None,
+    name: str | None = None,
+    quiet: bool = False,
+    stop_after_steps: int | None = None,
+    write_outputs: bool = True,
+    data: tuple[Dataset, list[str]] | None = None,
+) -> str:
+    """:func:`run_grid` on an already loaded (and possibly derived) preset ``cfg``.
+
+    ``data`` -- ``(dataset, warnings)`` from :func:`load_preset_data` -- skips loading it again.
+    """
     seeds = list(seeds)
     if not seeds:
         raise ValueError("no seeds given")
@@ -113,7 +134,7 @@ def run_grid(
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"duplicate seeds in {seeds}")
     dev = resolve_device(device)
-    data, notes = load_preset_data(cfg, data_dir)
+    data, notes = data if data is not None else load_preset_data(cfg, data_dir)
     for note in notes:
         print(f"WARNING: {note}", file=sys.stderr)
     threads = int(cfg.get("threads", 0))

@@ -19,6 +19,12 @@ remove).  The state (model, optimizer, scheduler, metrics so far, running
 loss) is written atomically after every checkpoint's metrics and every
 ``training.save_every_steps`` steps, and on Ctrl-C; it is deleted once the run's
 record is written unless ``training.keep_final_state`` is true.
+
+Optional: ``training.eval_every_steps = k`` records a learning curve (test
+accuracy and loss every ``k`` steps, with the training time so far, evaluation
+time excluded) for time-to-target comparisons; ``hessian.enabled = false``
+skips the Hessian metrics (accuracy and losses only, e.g. for learning-rate
+tuning runs).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from torch import nn
 from .data import Dataset, augment_crop_flip, epoch_permutation, evaluation_indices
 from .metrics import evaluate, hessian_metrics
 from .models import build_model
-from .presets import cell_config, check_optimizer, config_hash, split_recipe
+from .presets import base_optimizer, cell_config, check_optimizer, config_hash, split_recipe
 
 
 class RunInterrupted(RuntimeError):
@@ -81,8 +87,11 @@ def set_determinism(seed: int, device: torch.device) -> None:
 
 
 def build_optimizer(name: str, params, recipe: dict) -> torch.optim.Optimizer:
-    """The optimizer of a recipe (``lr``, ``weight_decay`` and the optimizer's own options)."""
-    check_optimizer(name)
+    """The optimizer of a recipe (``lr``, ``weight_decay`` and the optimizer's own options).
+
+    ``name`` is a grid label; the recipe's ``optimizer`` key, when present, names the base optimizer.
+    """
+    name = check_optimizer(base_optimizer(name, recipe))
     schedule, kwargs = split_recipe(recipe)
     lr = float(schedule["lr"])
     wd = float(schedule.get("weight_decay", 0.0))
@@ -295,7 +304,8 @@ def run_cell(
         train_loss, train_acc = evaluate(model, data.x_train[:train_eval_limit], data.y_train[:train_eval_limit],
                                          ebs, device)
         running = (state["running_loss_sum"] / state["running_loss_count"]) if state["running_loss_count"] else None
-        h = hessian_metrics(model, eval_batches, hcfg, seed=10_007 * seed + index, device=device)
+        h = (hessian_metrics(model, eval_batches, hcfg, seed=10_007 * seed + index, device=device, optimizer=opt)
+             if hcfg.get("enabled", True) else None)
         m = {"step": step, "percent": percents[index], "test_accuracy": test_acc, "test_loss": test_loss,
              "train_loss": train_loss, "train_accuracy": train_acc, "train_loss_running": running,
              "lr": opt.param_groups[0]["lr"], "hessian": h, "seconds": time.perf_counter() - t0}
@@ -318,6 +328,8 @@ def run_cell(
     use_amp = tr.get("amp", "none") == "bf16" and device.type == "cuda"
     augment = bool(tr.get("augment", False))
     save_every = int(tr.get("save_every_steps", 0))
+    eval_every = int(tr.get("eval_every_steps", 0))
+    state.setdefault("curve", [])
     x_all, y_all = data.x_train, data.y_train
     on_device = device.type == "cuda" and tr.get("data_on_device", True)
     if on_device:
@@ -353,6 +365,14 @@ def run_cell(
             steps_this_call += 1
             if state["step"] % 10 == 0 or state["step"] == total:
                 report({"step": state["step"], "total": total, "phase": "train", "loss": lval})
+            if eval_every and (state["step"] % eval_every == 0 or state["step"] == total):
+                # learning curve for time-to-target; its own time is excluded from the training time
+                t_eval = time.perf_counter()
+                elapsed = state["train_seconds"] + (t_eval - t_train)
+                test_loss, test_acc = evaluate(model, data.x_test, data.y_test, ebs, device)
+                state["curve"].append({"step": state["step"], "train_seconds": elapsed, "test_accuracy": test_acc,
+                                       "test_loss": test_loss})
+                t_train += time.perf_counter() - t_eval
             if state["step"] in ckpt_steps:
                 state["train_seconds"] += time.perf_counter() - t_train
                 i = ckpt_steps.index(state["step"])
@@ -402,6 +422,7 @@ def run_cell(
         "train_seconds": state["train_seconds"],
         "hessian_seconds": state["hessian_seconds"],
         "metrics": state["metrics"],
+        "curve": state["curve"],
         "torch": torch.__version__,
     }
     atomic_json(record_path, record)

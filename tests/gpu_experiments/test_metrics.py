@@ -197,3 +197,67 @@ def test_unknown_exact_block_is_an_error():
     with pytest.raises(ValueError, match="unknown parameter block"):
         hessian_metrics(model, [(X, y)], {**H_EXACT, "exact_max_params": 0, "slq_steps": 4, "slq_probes": 2,
                                           "exact_blocks": ["nope.weight"]}, seed=0, device="cpu")
+
+
+def test_rmed_and_sam_match_the_reference_matrix(exact_case):
+    """R_med and SAM sharpness (seeds 003-004) from the exact path vs the reference Hessian and gradient."""
+    model, X, y, m, H, lam, sizes = exact_case
+    d = np.abs(np.diag(H))
+    assert m["r_med"]["value"] == pytest.approx(d.max() / np.median(d), rel=1e-8)
+    starts = np.cumsum([0, *sizes])
+    per_block = [d[lo:hi].max() / np.median(d[lo:hi]) for lo, hi in zip(starts[:-1], starts[1:])]
+    assert m["r_med"]["blocks"] == pytest.approx(per_block, rel=1e-8)
+    assert m["r_med"]["block_median"] == pytest.approx(float(np.median(per_block)), rel=1e-8)
+    assert "r_med_adam" not in m  # no optimizer given
+    model.zero_grad()
+    torch.nn.functional.cross_entropy(model(X), y).backward()
+    g = torch.cat([p.grad.reshape(-1) for p in model.parameters()]).numpy()
+    model.zero_grad()
+    rho = m["sam"]["rho"]
+    gn = np.linalg.norm(g)
+    assert m["sam"]["first_order"] == pytest.approx(rho * gn, rel=1e-10)
+    assert m["sam"]["second_order"] == pytest.approx(rho * gn + rho**2 / 2 * g @ H @ g / gn**2, rel=1e-8)
+    # the ascent is a lower bound of the maximum, and the maximum is at least the value at ε = ρ g/|g|
+    assert m["sam"]["ascent"] >= m["sam"]["first_order"] * 0.5
+
+
+def test_rmed_of_the_adam_preconditioned_curvature():
+    model = _model(1)
+    X, y = _data(seed=1)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(X), y).backward()
+        opt.step()
+    opt.zero_grad()
+    m = hessian_metrics(model, [(X, y)], {**H_EXACT, "slq_probes": 2, "slq_steps": 4}, seed=0, device="cpu",
+                        optimizer=opt)
+    H, _, _ = reference(model, X, y)
+    D = torch.cat([(opt.state[p]["exp_avg_sq"] / (1 - 0.999**3)).sqrt().reshape(-1) + 1e-8
+                   for p in model.parameters()]).double().numpy()
+    v = np.abs(np.diag(H)) / D
+    assert m["r_med_adam"]["value"] == pytest.approx(v.max() / np.median(v), rel=1e-7)
+    assert abs(m["r_med_adam"]["value"] - m["r_med"]["value"]) > 1e-3  # the preconditioner changes it
+
+
+def test_stochastic_rmed_and_sam_are_reported():
+    model = _model(2)
+    X, y = _data(seed=2)
+    m = hessian_metrics(model, [(X, y)], {**H_EXACT, "exact_max_params": 0, "probes": 40, "slq_probes": 2,
+                                          "slq_steps": 20}, seed=0, device="cpu")
+    H, _, _ = reference(model, X, y)
+    d = np.abs(np.diag(H))
+    exact = d.max() / np.median(d)
+    r = m["r_med"]
+    assert r["ci_low"] <= r["value"] <= r["ci_high"] and r["stderr"] > 0
+    assert abs(r["value"] - exact) <= 4 * r["stderr"] + 0.5 * exact  # plug-in max/median: biased upward, noisy
+    assert not any(k.startswith("_") for k in m)  # the raw diagonal probes are not written to the record
+    assert m["sam"]["first_order"] > 0
+
+
+def test_sam_off_and_hessian_rows_without_private_keys(exact_case):
+    model, X, y = exact_case[:3]
+    m = hessian_metrics(model, [(X, y)], {**H_EXACT, "slq_probes": 2, "slq_steps": 4, "sam_rho": 0,
+                                          "compare_stochastic": True}, seed=0, device="cpu")
+    assert "sam" not in m
+    assert not any(k.startswith("_") for k in m) and not any(k.startswith("_") for k in m["stochastic"])

@@ -38,7 +38,7 @@ def test_unknown_preset_lists_the_available_ones():
 
 @pytest.mark.parametrize("kw, message", [
     ({"archs": ["resnet50"]}, "unknown architecture"),
-    ({"optimizers": ["rmsprop"]}, "unknown optimizer"),
+    ({"optimizers": ["rmsprop"]}, "rmsprop. is not in the cpu-smoke grid"),
     ({"archs": ["resnet18"]}, "not in the cpu-smoke grid"),
     ({"epochs": 0}, "epochs"),
 ])
@@ -105,3 +105,27 @@ def test_split_recipe():
     sched, kw = split_recipe({"lr": 0.1, "weight_decay": 1e-4, "warmup_fraction": 0.1, "momentum": 0.9, "note": "x"})
     assert sched == {"lr": 0.1, "weight_decay": 1e-4, "warmup_fraction": 0.1}
     assert kw == {"momentum": 0.9}
+
+
+def test_variant_labels(tmp_path):
+    """A grid label other than a base optimizer runs the optimizer its recipe names."""
+    text = open(preset_path("cpu-smoke")).read()
+    text = text.replace('optimizers = ["sgd", "adam", "lion", "tanh-lion"]',
+                        'optimizers = ["lion", "tanh-lion-snr"]')
+    extra = ('\n[recipes.mlp.tanh-lion-snr]\noptimizer = "tanh-lion"\nlr = 1e-3\nmode = "snr"\n'
+             '[recipes.cnn.tanh-lion-snr]\noptimizer = "tanh-lion"\nlr = 1e-3\nmode = "snr"\n')
+    p = tmp_path / "variants.toml"
+    p.write_text(text + extra)
+    cfg = load_preset(str(p), optimizers=["tanh-lion-snr"])
+    assert cfg["grid"]["optimizers"] == ["tanh-lion-snr"]
+    sched, kw = split_recipe(cfg["recipes"]["mlp"]["tanh-lion-snr"])
+    assert sched == {"lr": 1e-3} and kw == {"mode": "snr"}  # "optimizer" is not an optimizer option
+    p.write_text(text + extra.replace('optimizer = "tanh-lion"\n', "", 1))
+    with pytest.raises(ValueError, match="variant label"):
+        load_preset(str(p))
+    p.write_text(text + extra.replace('optimizer = "tanh-lion"', 'optimizer = "adagrad"', 1))
+    with pytest.raises(ValueError, match="unknown optimizer 'adagrad'"):
+        load_preset(str(p))
+    p.write_text(text.replace('["lion", "tanh-lion-snr"]', '["lion", "bad__label"]'))
+    with pytest.raises(ValueError, match="bad optimizer label"):
+        load_preset(str(p))

@@ -71,3 +71,11 @@ def test_resolve_device():
 def test_sanitize():
     out = sanitize({"a": math.inf, "b": [math.nan, -math.inf, 1.5], "c": torch.tensor(2.0)})
     assert out == {"a": "inf", "b": [None, "-inf", 1.5], "c": 2.0}
+
+
+def test_build_optimizer_from_a_variant_label():
+    p = [torch.nn.Parameter(torch.randn(3))]
+    opt = build_optimizer("tanh-lion-smooth", p, {"optimizer": "tanh-lion", "lr": 0.1, "mode": "optax-smooth"})
+    assert isinstance(opt, TanhLion) and opt.param_groups[0]["mode"] == "optax-smooth"
+    with pytest.raises(ValueError, match="unknown optimizer 'tanh-lion-smooth'"):
+        build_optimizer("tanh-lion-smooth", p, {"lr": 0.1})
