@@ -1,4 +1,4 @@
-"""Command line: ``python -m gpu_experiments run|report|presets``.
+"""Command line: ``python -m gpu_experiments run|report|presets|channel``.
 
 Examples::
 
@@ -6,6 +6,9 @@ Examples::
     python -m gpu_experiments run --preset paper --device cuda --seeds 0 1 2 --out results/ --data-dir ~/cifar10
     python -m gpu_experiments report results/cpu-smoke
     python -m gpu_experiments presets
+    python -m gpu_experiments channel --arch resnet18 vit --out results/lion-channel
+    python -m gpu_experiments study --preset lion-study --seeds 0 1 2 3 4 --tune-seeds 100 101
+    python -m gpu_experiments study-report results/lion-study
 """
 
 from __future__ import annotations
@@ -36,6 +39,29 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("results_dir")
     rep.add_argument("--no-figures", action="store_true", help="skip the matplotlib figures")
     sub.add_parser("presets", help="list the presets")
+    ch = sub.add_parser("channel", help="issue 8: I(sign; direction) vs I(tanh; direction) on a Lion run's gradients")
+    ch.add_argument("--arch", nargs="+", default=["resnet18"], help="architectures (resnet18, vit, mlp, cnn)")
+    ch.add_argument("--out", default="results/lion-channel", help="directory for channel.json and channel.md")
+    ch.add_argument("--epochs", type=int, default=8, help="Lion epochs on digits (default 8 = 176 steps)")
+    ch.add_argument("--seed", type=int, default=0)
+    ch.add_argument("--mini-batches", type=int, default=256, help="K, mini-batch gradients per checkpoint")
+    ch.add_argument("--max-coordinates", type=int, default=20_000, help="fixed random subset of coordinates")
+    ch.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    st = sub.add_parser("study", help="run (or resume) a study preset: tune, main, ablation (issue 8)")
+    st.add_argument("--preset", default="lion-study", help="a preset with a [study] table (default lion-study)")
+    st.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="evaluation seeds")
+    st.add_argument("--tune-seeds", type=int, nargs="+", default=[100, 101], help="learning-rate tuning seeds")
+    st.add_argument("--phases", nargs="+", default=["tune", "main", "ablation"], help="tune main ablation")
+    st.add_argument("--archs", nargs="+", default=None, help="run only these architectures (one per process)")
+    st.add_argument("--device", default="auto")
+    st.add_argument("--out", default="results")
+    st.add_argument("--data-dir", default=None)
+    st.add_argument("--name", default=None)
+    st.add_argument("--quiet", action="store_true")
+    st.add_argument("--no-report", action="store_true", help="do not write the study report at the end")
+    sr = sub.add_parser("study-report", help="(re)write study.md/study.json of a study directory")
+    sr.add_argument("study_dir")
+    sr.add_argument("--no-figures", action="store_true")
     return p
 
 
@@ -53,6 +79,29 @@ def main(argv=None) -> int:
 
             write_report(args.results_dir, figures=not args.no_figures)
             print(f"report written to {args.results_dir}/report.md")
+            return 0
+        if args.command in ("study", "study-report"):
+            from .study import run_study, write_study_report
+
+            if args.command == "study":
+                study_dir = run_study(args.preset, out=args.out, seeds=args.seeds, tune_seeds=args.tune_seeds,
+                                      device=args.device, data_dir=args.data_dir, name=args.name, archs=args.archs,
+                                      phases=args.phases, quiet=args.quiet)
+                if args.no_report:
+                    print(f"study results in {study_dir}")
+                    return 0
+            else:
+                study_dir = args.study_dir
+            write_study_report(study_dir, figures=not getattr(args, "no_figures", False))
+            print(f"study report written to {study_dir}/study.md")
+            return 0
+        if args.command == "channel":
+            from .gradient_channel import run_channel
+
+            out_dir = run_channel(args.arch, args.out, epochs=args.epochs, seed=args.seed,
+                                  mini_batches=args.mini_batches, max_coordinates=args.max_coordinates,
+                                  quiet=args.quiet)
+            print(f"channel report: {out_dir}/channel.md, {out_dir}/channel.json")
             return 0
         from .runner import run_grid
 
