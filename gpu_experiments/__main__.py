@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--no-report", action="store_true", help="do not write the study report at the end")
     sr = sub.add_parser("study-report", help="(re)write study.md/study.json of a study directory")
     sr.add_argument("study_dir")
+    sr.add_argument("--preset", default=None, help="the study preset (default: the one recorded in study.json)")
     sr.add_argument("--no-figures", action="store_true")
     return p
 
@@ -92,7 +93,8 @@ def main(argv=None) -> int:
                     return 0
             else:
                 study_dir = args.study_dir
-            write_study_report(study_dir, figures=not getattr(args, "no_figures", False))
+            write_study_report(study_dir, getattr(args, "preset", None) if args.command == "study-report" else None,
+                               figures=not getattr(args, "no_figures", False))
             print(f"study report written to {study_dir}/study.md")
             return 0
         if args.command == "channel":

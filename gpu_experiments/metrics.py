@@ -356,7 +356,10 @@ def _rmed_metrics(out: dict, op: HessianOperator, policy: str, confidence: float
             else:
                 est = DiagonalEstimate(torch.zeros(rows.shape[1], dtype=torch.float64), torch.from_numpy(rows),
                                        rows.shape[0], False)
-                res = r_med_from_diagonal_estimate(est, slices, D, policy, confidence=confidence)
+                # a probe group whose estimated median is 0 has R_med = inf: the jackknife interval is then
+                # undefined (NaN), not an error
+                with np.errstate(invalid="ignore"):
+                    res = r_med_from_diagonal_estimate(est, slices, D, policy, confidence=confidence)
         except ValueError as exc:  # an all-zero diagonal: no ratio
             out[key] = {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "error": str(exc)}
             continue

@@ -7,10 +7,11 @@ recomputed):
 
 1. ``tune/`` -- every grid optimizer label at every learning rate of its grid
    (``study.lr_grid.<label>``, the same number of points for every label) on the
-   *tuning* seeds, without Hessian metrics.  The chosen rate maximises the mean
-   final test accuracy over the tuning seeds (a diverged run counts as 0 %).
-   The tuning seeds are disjoint from the evaluation seeds, so the selection
-   does not see the runs it is judged on.
+   *tuning* seeds, without Hessian metrics, trained on a part of the training
+   split and scored on the rest (``study.validation_fraction``, stratified,
+   fixed): the chosen rate maximises the mean final *validation* accuracy over
+   the tuning seeds (a diverged run counts as 0 %).  Neither the test set nor
+   the evaluation seeds enter the selection.
 2. ``main/`` -- every label at its chosen rate on the evaluation seeds, with the
    Hessian metrics at the preset's checkpoints and a learning curve
    (``training.eval_every_steps``); its standard report (``main/report.md``)
@@ -19,18 +20,26 @@ recomputed):
    ``study.ablation.key`` (the tanh temperature) over ``study.ablation.values``,
    on the evaluation seeds, without Hessian metrics.
 
-Statistics (:func:`analyse`), per architecture, each variant against the
+Statistics (:func:`analyse`), per architecture, each other label against the
 baseline (``study.baseline``, Lion) on the same evaluation seeds: a seed fixes
 the initialisation and the data order (:mod:`gpu_experiments.training`), so the
-runs are *paired* by seed.  Reported: mean ± std of the final test accuracy, the
-mean paired difference, the paired t-test p-value and the Wilcoxon signed-rank
-p-value (exact for small samples), and Holm's step-down adjustment of the
-t-test p-values over the variants of one architecture.  Verdict: ``yes`` when the
-mean difference is positive and the Holm-adjusted p < ``study.alpha``; ``no
-(worse)`` when it is negative with adjusted p < α; otherwise ``not
-significant``.  Time to target: the first step (and training seconds) at which
-the learning curve reaches ``study.target_fraction`` of the baseline's mean final
-accuracy.
+runs are *paired* by seed.  Differences are taken in test images (integers:
+accuracies are multiples of 100/#test), so that float round-off never makes
+equal differences look like a spread.  Reported: mean ± std of the final test
+accuracy, the mean paired difference, the paired t-test p-value, the Wilcoxon
+signed-rank p-value (exact; note that with 5 pairs its smallest two-sided value
+is 0.0625) and Holm's step-down adjustment of the t-test p-values over all
+labels compared with the baseline on one architecture (Adam and SGD included,
+which makes the tanh-Lion verdicts more conservative).  Degenerate cases:
+all-zero differences give p = 1; identical non-zero differences have no
+t-statistic and count as p = 1 too (not significant) -- both stay in Holm's
+family.  Verdict: ``yes`` when the mean difference is positive and the
+Holm-adjusted p < ``study.alpha``; ``no (worse)`` when it is negative with
+adjusted p < α; otherwise ``not significant``.  A diverged run is reported
+(count per label) and its seed is left out of that label's paired test.  Time
+to target: the first step (and training seconds) at which the learning curve
+reaches ``study.target_fraction`` of the baseline's mean final accuracy;
+never for a diverged run.
 
 Command line::
 
@@ -48,8 +57,10 @@ import os
 from collections import defaultdict
 
 import numpy as np
+import torch
 
-from .presets import base_optimizer, check_label, load_preset
+from .data import Dataset
+from .presets import SCHEDULE_KEYS, base_optimizer, check_label, load_preset
 from .report import ARCH_LABELS, ARCH_ORDER, _fmt, _sorted_keys, load_records, write_report
 from .runner import load_preset_data, run_config
 from .training import atomic_json, sanitize
@@ -86,15 +97,50 @@ def study_config(cfg: dict) -> dict:
     if ab:
         if ab.get("label") not in labels:
             raise ValueError(f"study.ablation.label {ab.get('label')!r} is not a grid optimizer {labels}")
-        if not isinstance(ab.get("key"), str) or not ab.get("values"):
-            raise ValueError("study.ablation needs a key (recipe option) and a non-empty list of values")
-    alpha = st.get("alpha", 0.05)
-    if not 0 < alpha < 1:
-        raise ValueError(f"study.alpha must lie in (0, 1), got {alpha!r}")
-    frac = st.get("target_fraction", 0.95)
-    if not 0 < frac <= 1:
-        raise ValueError(f"study.target_fraction must lie in (0, 1], got {frac!r}")
+        if not isinstance(ab.get("key"), str) or ab["key"] in SCHEDULE_KEYS or ab["key"] in ("optimizer", "note"):
+            raise ValueError(f"study.ablation.key must name an optimizer option, got {ab.get('key')!r}")
+        values = ab.get("values")
+        if (not isinstance(values, list) or not values
+                or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values)
+                or len({f"{v:g}" for v in values}) != len(values)):
+            raise ValueError(f"study.ablation.values must be a non-empty list of distinct numbers, got {values!r}")
+    for key, default, lo, hi in (("alpha", 0.05, 0, 1), ("target_fraction", 0.95, 0, 1),
+                                 ("validation_fraction", 0.2, 0, 1)):
+        v = st.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo < v <= hi or (key == "alpha" and v >= 1):
+            raise ValueError(f"study.{key} must be a number in (0, 1), got {v!r}")
+    if 100 not in cfg["training"].get("checkpoints", [100]):
+        raise ValueError("a study preset needs the 100 % checkpoint (the final accuracy) in training.checkpoints")
     return st
+
+
+def validation_split(data: Dataset, fraction: float, seed: int = 2024) -> Dataset:
+    """The tuning data: the training split divided, per class, into train and validation parts.
+
+    A fixed permutation (``seed``) per class puts ``round(fraction · count)`` images of the
+    class into the validation part, which plays the role of the test set in the tuning runs.
+    """
+    g = torch.Generator().manual_seed(seed)
+    val = []
+    for c in torch.unique(data.y_train):
+        idx = torch.nonzero(data.y_train == c).flatten()
+        idx = idx[torch.randperm(idx.numel(), generator=g)]
+        val.append(idx[: int(round(fraction * idx.numel()))])
+    val_idx = torch.sort(torch.cat(val)).values
+    mask = torch.ones(data.y_train.numel(), dtype=torch.bool)
+    mask[val_idx] = False
+    if not val_idx.numel() or not mask.any():
+        raise ValueError(f"validation_fraction {fraction} leaves an empty train or validation part")
+    return Dataset(name=f"{data.name}-tuning-split", x_train=data.x_train[mask], y_train=data.y_train[mask],
+                   x_test=data.x_train[val_idx], y_test=data.y_train[val_idx], num_classes=data.num_classes,
+                   description=f"{data.description}; TUNING split: {int(mask.sum())} train / {val_idx.numel()} "
+                               "validation images of the training split (test accuracy = validation accuracy)",
+                   synthetic=data.synthetic)
+
+
+def ablation_label(st: dict, value) -> str:
+    ab = st["ablation"]
+    return f"{ab['label']}@{ab['key']}={value:g}"
 
 
 def _variant(cfg: dict, arch: str, label: str, new_label: str, **changes) -> None:
@@ -129,7 +175,7 @@ def phase_config(cfg: dict, phase: str, arch: str, chosen_lr: dict | None = None
         out["hessian"]["enabled"] = False
         new = []
         for value in ab["values"]:
-            name = check_label(f"{ab['label']}@{ab['key']}={value:g}")
+            name = check_label(ablation_label(st, value))
             _variant(out, arch, ab["label"], name, lr=chosen_lr[ab["label"]], **{ab["key"]: value})
             new.append(name)
         out["grid"]["optimizers"] = new
@@ -144,24 +190,31 @@ def phase_config(cfg: dict, phase: str, arch: str, chosen_lr: dict | None = None
 
 
 def _final_accuracy(record: dict) -> float:
+    """Final accuracy for the learning-rate selection: a diverged run counts as 0 %."""
     if record.get("status") != "complete" or not record["metrics"]:
-        return 0.0  # a diverged run: as bad as it gets for the selection
+        return 0.0
     return float(record["metrics"][-1]["test_accuracy"])
 
 
-def choose_learning_rates(tune_dir: str, cfg: dict, arch: str) -> dict:
-    """``{label: {"lr", "grid": {lr: mean accuracy}, "edge"}}`` from the tuning runs of one architecture."""
+def choose_learning_rates(tune_dir: str, cfg: dict, arch: str, tune_seeds) -> dict:
+    """``{label: {"lr", "grid": {lr: mean validation accuracy}, "edge"}}`` from the tuning runs of one architecture.
+
+    Every (label, rate) must have a finished run for every tuning seed (and only those seeds count).
+    """
     st = study_config(cfg)
-    records = [r for r in load_records(tune_dir) if r["arch"] == arch]
+    if not os.path.isdir(os.path.join(tune_dir, "runs")):
+        raise ValueError(f"no tuning runs in {tune_dir}: run the tune phase first (--phases tune)")
+    tune_seeds = sorted(tune_seeds)
+    records = [r for r in load_records(tune_dir) if r["arch"] == arch and r["seed"] in tune_seeds]
     out = {}
     for label in cfg["grid"]["optimizers"]:
         grid = {}
         for lr in st["lr_grid"][label]:
-            accs = [_final_accuracy(r) for r in records if r["optimizer"] == f"{label}@lr={lr:g}"]
-            if accs:
-                grid[lr] = float(np.mean(accs))
-        if not grid:
-            raise ValueError(f"no tuning runs of {arch}/{label} in {tune_dir}")
+            runs = {r["seed"]: r for r in records if r["optimizer"] == f"{label}@lr={lr:g}"}
+            if sorted(runs) != tune_seeds:
+                raise ValueError(f"incomplete tuning of {arch}/{label} at lr {lr:g}: seeds {sorted(runs)} of "
+                                 f"{tune_seeds} in {tune_dir}; run the tune phase (it resumes)")
+            grid[lr] = float(np.mean([_final_accuracy(r) for r in runs.values()]))
         best = max(grid, key=lambda lr: (grid[lr], -lr))  # ties: the smaller rate
         lrs = st["lr_grid"][label]
         out[label] = {"lr": best, "grid": grid, "edge": best in (min(lrs), max(lrs))}
@@ -181,22 +234,26 @@ def run_study(preset: str, *, out: str = "results", seeds=(0, 1, 2, 3, 4), tune_
             raise ValueError(f"unknown phase {ph!r}; choose from {PHASES}")
     study_dir = os.path.join(out, name or cfg["name"])
     os.makedirs(study_dir, exist_ok=True)
-    data = load_preset_data(cfg, data_dir)
+    # written first, so that an interrupted study can be reported on
+    atomic_json(os.path.join(study_dir, "study.json"), {"preset": cfg["name"], "study": st,
+                                                        "preset_source": cfg.get("_source"),
+                                                        "tune_seeds": sorted(tune_seeds), "seeds": sorted(seeds)})
+    data, notes = load_preset_data(cfg, data_dir)
+    tuning_data = (validation_split(data, float(st.get("validation_fraction", 0.2))), notes)
     for arch in cfg["grid"]["archs"]:
-        common = dict(out=study_dir, device=device, quiet=quiet, data=data, write_outputs=False)
+        common = dict(out=study_dir, device=device, quiet=quiet, write_outputs=False)
         if "tune" in phases:
-            run_config(phase_config(cfg, "tune", arch), seeds=tune_seeds, name="tune", **common)
+            run_config(phase_config(cfg, "tune", arch), seeds=tune_seeds, name="tune", data=tuning_data, **common)
         if not {"main", "ablation"} & set(phases):
             continue
-        chosen = choose_learning_rates(os.path.join(study_dir, "tune"), cfg, arch)
-        atomic_json(os.path.join(study_dir, f"chosen_lr__{arch}.json"), chosen)
+        chosen = choose_learning_rates(os.path.join(study_dir, "tune"), cfg, arch, tune_seeds)
         lrs = {k: v["lr"] for k, v in chosen.items()}
         if "main" in phases:
-            run_config(phase_config(cfg, "main", arch, lrs), seeds=seeds, name="main", **common)
+            run_config(phase_config(cfg, "main", arch, lrs), seeds=seeds, name="main", data=(data, notes), **common)
         if "ablation" in phases and st.get("ablation"):
-            run_config(phase_config(cfg, "ablation", arch, lrs), seeds=seeds, name="ablation", **common)
-    atomic_json(os.path.join(study_dir, "study.json"), {"preset": cfg["name"], "study": st,
-                                                        "preset_source": cfg.get("_source")})
+            run_config(phase_config(cfg, "ablation", arch, lrs), seeds=seeds, name="ablation", data=(data, notes),
+                       **common)
+        atomic_json(os.path.join(study_dir, f"chosen_lr__{arch}.json"), chosen)  # after the runs it describes
     return study_dir
 
 
@@ -206,34 +263,43 @@ def run_study(preset: str, *, out: str = "results", seeds=(0, 1, 2, 3, 4), tune_
 
 
 def holm(pvalues: list[float]) -> list[float]:
-    """Holm's step-down adjusted p-values (family-wise error control; NaNs pass through)."""
-    idx = [i for i, p in enumerate(pvalues) if p == p]
-    order = sorted(idx, key=lambda i: pvalues[i])
-    adjusted = list(pvalues)
+    """Holm's step-down adjusted p-values (family-wise error control).
+
+    A NaN (an undefined test) counts as p = 1: it stays in the family, so it still makes the others stricter.
+    """
+    ps = [1.0 if p != p else float(p) for p in pvalues]
+    order = sorted(range(len(ps)), key=lambda i: ps[i])
+    adjusted = [1.0] * len(ps)
     running = 0.0
-    m = len(order)
+    m = len(ps)
     for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * pvalues[i]))
+        running = max(running, min(1.0, (m - rank) * ps[i]))
         adjusted[i] = running
     return adjusted
 
 
-def paired_comparison(variant: dict, baseline: dict) -> dict:
-    """Paired statistics of ``{seed: accuracy}`` maps on their common seeds."""
-    from scipy.stats import ttest_rel, wilcoxon
+def paired_comparison(variant: dict, baseline: dict, num_test: int | None = None) -> dict:
+    """Paired statistics of ``{seed: accuracy in %}`` maps on their common seeds.
+
+    With ``num_test`` (the test-set size) the differences are rounded to whole test images
+    first (accuracies are multiples of ``100/num_test``), and reported back in %.
+    """
+    from scipy.stats import ttest_1samp, wilcoxon
 
     seeds = sorted(set(variant) & set(baseline))
-    a = np.array([variant[s] for s in seeds], dtype=np.float64)
-    b = np.array([baseline[s] for s in seeds], dtype=np.float64)
-    d = a - b
+    d = np.array([variant[s] - baseline[s] for s in seeds], dtype=np.float64)
+    if num_test:
+        d = np.round(d * num_test / 100.0) * 100.0 / num_test
     out = {"seeds": seeds, "n": len(seeds), "mean_difference": float(d.mean()) if d.size else math.nan,
            "sd_difference": float(d.std(ddof=1)) if d.size > 1 else math.nan, "t_p": math.nan, "wilcoxon_p": math.nan}
-    if d.size >= 2 and np.any(d != d[0]):
-        out["t_p"] = float(ttest_rel(a, b).pvalue)
-    elif d.size >= 2 and d[0] != 0:  # identical non-zero differences: the t statistic is infinite
-        out["t_p"] = 0.0
-    if d.size >= 1 and np.any(d != 0):
-        out["wilcoxon_p"] = float(wilcoxon(a, b, zero_method="zsplit").pvalue)
+    if d.size >= 2 and np.all(d == 0):
+        out["t_p"] = out["wilcoxon_p"] = 1.0
+    elif d.size >= 2 and np.all(d == d[0]):
+        out["degenerate"] = "identical non-zero differences: no t statistic (counted as p = 1)"
+        out["wilcoxon_p"] = float(wilcoxon(d, zero_method="zsplit").pvalue)
+    elif d.size >= 2:
+        out["t_p"] = float(ttest_1samp(d, 0.0).pvalue)
+        out["wilcoxon_p"] = float(wilcoxon(d, zero_method="zsplit").pvalue)
     return out
 
 
@@ -244,7 +310,9 @@ def verdict(mean_difference: float, adjusted_p: float, alpha: float) -> str:
 
 
 def time_to_target(record: dict, target: float) -> tuple[float, float]:
-    """``(step, training seconds)`` when the learning curve first reaches ``target`` (inf if never)."""
+    """``(step, training seconds)`` when the learning curve first reaches ``target`` (inf if never or diverged)."""
+    if record.get("status", "complete") != "complete":
+        return math.inf, math.inf
     for point in record.get("curve", []):
         if point["test_accuracy"] >= target:
             return float(point["step"]), float(point["train_seconds"])
@@ -255,8 +323,42 @@ def _by(records, arch, label) -> dict:
     return {r["seed"]: r for r in records if r["arch"] == arch and r["optimizer"] == label}
 
 
+def _complete(runs: dict) -> dict:
+    return {s: r for s, r in runs.items() if r.get("status") == "complete"}
+
+
+def _accuracies(runs: dict) -> dict:
+    return {s: float(r["metrics"][-1]["test_accuracy"]) for s, r in _complete(runs).items()}
+
+
+def _num_test(records) -> int | None:
+    sizes = {r.get("num_test") for r in records}
+    return sizes.pop() if len(sizes) == 1 else None
+
+
+def _hessian_summary(runs: dict) -> dict:
+    hess: dict = {}
+    for key in HESSIAN_SUMMARY:
+        for r in runs.values():
+            for m in r["metrics"]:
+                h = m.get("hessian") or {}
+                v = (h.get("sam") or {}).get("ascent") if key == "sam_ascent" else h.get(key)
+                if isinstance(v, dict):
+                    v = v.get("value")
+                if v is not None:
+                    hess.setdefault(key, defaultdict(list))[m["percent"]].append(float(v))
+    return {k: {p: [float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0]
+                for p, v in sorted(per.items())} for k, per in hess.items()}
+
+
+def _adjust(rows: list[dict], alpha: float) -> None:
+    for r, p in zip(rows, holm([r["paired"]["t_p"] for r in rows])):
+        r["paired"]["holm_p"] = p
+        r["verdict"] = verdict(r["paired"]["mean_difference"], p, alpha)
+
+
 def analyse(study_dir: str, cfg: dict) -> dict:
-    """Every number of the study report, from the records on disk."""
+    """Every number of the study report, from the records on disk (diverged runs counted, not averaged)."""
     st = study_config(cfg)
     alpha = float(st.get("alpha", 0.05))
     baseline = st["baseline"]
@@ -268,61 +370,51 @@ def analyse(study_dir: str, cfg: dict) -> dict:
     for arch in archs:
         chosen_path = os.path.join(study_dir, f"chosen_lr__{arch}.json")
         chosen = json.load(open(chosen_path)) if os.path.isfile(chosen_path) else {}
-        base = _by(main, arch, baseline)
-        base_acc = {s: _final_accuracy(r) for s, r in base.items()}
+        num_test = _num_test([r for r in main if r["arch"] == arch])
+        base_acc = _accuracies(_by(main, arch, baseline))
         target = st.get("target_fraction", 0.95) * float(np.mean(list(base_acc.values()))) if base_acc else math.nan
         rows = []
         for label in cfg["grid"]["optimizers"]:
             runs = _by(main, arch, label)
             if not runs:
                 continue
-            acc = {s: _final_accuracy(r) for s, r in runs.items()}
+            acc = _accuracies(runs)
             vals = np.array(list(acc.values()))
+            lrs = {float(r["recipe"]["lr"]) for r in runs.values()}
+            if len(lrs) != 1:
+                raise ValueError(f"{arch}/{label}: the main runs used different learning rates {sorted(lrs)}")
             ttt = [time_to_target(r, target) for r in runs.values()]
             steps = np.array([t[0] for t in ttt])
             secs = np.array([t[1] for t in ttt])
-            row = {"label": label, "lr": chosen.get(label, {}).get("lr"), "lr_at_grid_edge":
-                   chosen.get(label, {}).get("edge"), "lr_grid": chosen.get(label, {}).get("grid"),
-                   "seeds": len(vals), "accuracy_mean": float(vals.mean()),
+            row = {"label": label, "lr": lrs.pop(), "lr_at_grid_edge": chosen.get(label, {}).get("edge"),
+                   "lr_grid": chosen.get(label, {}).get("grid"), "seeds": len(runs), "complete": len(vals),
+                   "accuracy_mean": float(vals.mean()) if vals.size else math.nan,
                    "accuracy_std": float(vals.std(ddof=1)) if vals.size > 1 else 0.0,
-                   "diverged": sum(r.get("status") != "complete" for r in runs.values()),
+                   "diverged": len(runs) - len(vals),
                    "target_reached": int(np.isfinite(steps).sum()),
                    "median_steps_to_target": float(np.median(steps)),
-                   "median_seconds_to_target": float(np.median(secs))}
-            hess = {}
-            for key in HESSIAN_SUMMARY:
-                for r in runs.values():
-                    for m in r["metrics"]:
-                        h = m.get("hessian") or {}
-                        v = h.get(key)
-                        if key == "sam_ascent":
-                            v = (h.get("sam") or {}).get("ascent")
-                        elif isinstance(v, dict):
-                            v = v.get("value")
-                        if v is not None:
-                            hess.setdefault(key, defaultdict(list))[m["percent"]].append(float(v))
-            row["hessian"] = {k: {p: [float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0]
-                                  for p, v in sorted(per.items())} for k, per in hess.items()}
+                   "median_seconds_to_target": float(np.median(secs)),
+                   "hessian": _hessian_summary(_complete(runs))}
             if label != baseline:
-                row["paired"] = paired_comparison(acc, base_acc)
+                row["paired"] = paired_comparison(acc, base_acc, num_test)
             rows.append(row)
-        compared = [r for r in rows if "paired" in r]
-        for r, p in zip(compared, holm([r["paired"]["t_p"] for r in compared])):
-            r["paired"]["holm_p"] = p
-            r["verdict"] = verdict(r["paired"]["mean_difference"], p, alpha)
+        _adjust([r for r in rows if "paired" in r], alpha)
         ab_rows = []
-        for label in sorted({r["optimizer"] for r in ablation if r["arch"] == arch},
-                            key=lambda s: float(s.rsplit("=", 1)[1])):
-            acc = {s: _final_accuracy(r) for s, r in _by(ablation, arch, label).items()}
-            vals = np.array(list(acc.values()))
-            ab_rows.append({"label": label, "value": float(label.rsplit("=", 1)[1]), "seeds": len(vals),
-                            "accuracy_mean": float(vals.mean()),
-                            "accuracy_std": float(vals.std(ddof=1)) if vals.size > 1 else 0.0,
-                            "paired": paired_comparison(acc, base_acc)})
-        for r, p in zip(ab_rows, holm([r["paired"]["t_p"] for r in ab_rows])):
-            r["paired"]["holm_p"] = p
-            r["verdict"] = verdict(r["paired"]["mean_difference"], p, alpha)
-        result["archs"][arch] = {"target_accuracy": target, "rows": rows, "ablation": ab_rows}
+        if st.get("ablation"):
+            for value in st["ablation"]["values"]:
+                runs = _by(ablation, arch, ablation_label(st, value))
+                if not runs:
+                    continue
+                acc = _accuracies(runs)
+                vals = np.array(list(acc.values()))
+                ab_rows.append({"label": ablation_label(st, value), "value": float(value), "seeds": len(runs),
+                                "diverged": len(runs) - len(vals),
+                                "accuracy_mean": float(vals.mean()) if vals.size else math.nan,
+                                "accuracy_std": float(vals.std(ddof=1)) if vals.size > 1 else 0.0,
+                                "paired": paired_comparison(acc, base_acc, num_test)})
+            _adjust(ab_rows, alpha)
+        result["archs"][arch] = {"target_accuracy": target, "num_test": num_test, "rows": rows,
+                                 "ablation": ab_rows}
     return result
 
 
@@ -331,8 +423,10 @@ def _p(x) -> str:
 
 
 def write_study_report(study_dir: str, preset: str | None = None, *, figures: bool = True) -> dict:
-    """Analyse a study directory and write ``study.md`` / ``study.json`` (and ``main/report.md``)."""
+    """Analyse a study directory and write ``study.md`` / ``study_results.json`` (and ``main/report.md``)."""
     meta_path = os.path.join(study_dir, "study.json")
+    if not os.path.isdir(study_dir):
+        raise ValueError(f"study directory does not exist: {study_dir}")
     if preset is None:
         if not os.path.isfile(meta_path):
             raise ValueError(f"{study_dir} is not a study directory (no study.json); pass --preset")
@@ -347,12 +441,16 @@ def write_study_report(study_dir: str, preset: str | None = None, *, figures: bo
     L = [f"# tanh-Lion study: {cfg['name']}", ""]
     L.append(f"{cfg.get('description', '')}")
     L.append("")
-    L.append(f"Baseline: `{res['baseline']}`. Learning rate per optimizer label chosen on tuning seeds (disjoint "
-             f"from the evaluation seeds) from a grid of {len(next(iter(st['lr_grid'].values())))} rates, same "
-             f"for every label. Paired by seed (same initialisation and data order); p-values: paired t-test and "
-             f"Wilcoxon signed-rank; Holm-adjusted over the variants of an architecture; verdict at "
-             f"α = {res['alpha']} on the Holm-adjusted t-test. Hessian metrics and the measure-ranking table: "
-             f"[main/report.md](main/report.md).")
+    L.append(f"Baseline: `{res['baseline']}`. Learning rate per optimizer label chosen from a grid of "
+             f"{len(next(iter(st['lr_grid'].values())))} rates (the same number for every label) by the mean "
+             f"*validation* accuracy of tuning runs (seeds disjoint from the evaluation seeds, trained on "
+             f"{1 - st.get('validation_fraction', 0.2):.0%} of the training split, scored on the rest; the test set "
+             f"is not used); **(edge)** marks a choice at the end of its grid. Paired by seed (same initialisation "
+             f"and data order), differences in whole test images; p-values: paired t-test and exact Wilcoxon "
+             f"signed-rank (its smallest two-sided value with 5 pairs is 0.0625); Holm-adjusted over all labels "
+             f"compared with the baseline on an architecture; verdict at α = {res['alpha']} on the Holm-adjusted "
+             f"t-test; diverged runs are counted and left out of the tests. Hessian metrics and the "
+             f"measure-ranking table: [main/report.md](main/report.md).")
     L.append("")
     for arch, a in res["archs"].items():
         lab = ARCH_LABELS.get(arch, arch)
@@ -368,8 +466,9 @@ def write_study_report(study_dir: str, preset: str | None = None, *, figures: bo
             grid = ", ".join(f"{float(lr):g}: {acc:.1f}" for lr, acc in (r["lr_grid"] or {}).items())
             edge = " **(edge)**" if r.get("lr_at_grid_edge") else ""
             pr = r.get("paired", {})
+            div = f", {r['diverged']} diverged" if r["diverged"] else ""
             L.append(f"| {r['label']} | {r['lr']:g}{edge} ({grid}) | {r['accuracy_mean']:.2f} ± "
-                     f"{r['accuracy_std']:.2f} (n={r['seeds']}) | "
+                     f"{r['accuracy_std']:.2f} (n={r['complete']}{div}) | "
                      + (f"{pr['mean_difference']:+.2f} ± {pr['sd_difference']:.2f}" if pr else "–")
                      + f" | {_p(pr.get('t_p'))} | {_p(pr.get('wilcoxon_p'))} | {_p(pr.get('holm_p'))} | "
                      f"{r.get('verdict', 'baseline')} | {r['target_reached']}/{r['seeds']} | "
@@ -379,6 +478,9 @@ def write_study_report(study_dir: str, preset: str | None = None, *, figures: bo
         if percents:
             L.append("Hessian metrics (mean ± std over seeds) at the checkpoints "
                      + ", ".join(f"{p} %" for p in percents) + ":")
+            L.append("")
+            L.append("R_med is the plug-in max/median of the probe-estimated diagonal (biased upward by the probe "
+                     "noise of the largest entries; intervals in the records).")
             L.append("")
             L.append("| optimizer | " + " | ".join(HESSIAN_SUMMARY) + " |")
             L.append("|---|" + "---|" * len(HESSIAN_SUMMARY))
@@ -391,8 +493,9 @@ def write_study_report(study_dir: str, preset: str | None = None, *, figures: bo
             L.append("")
         if a["ablation"]:
             ab = st["ablation"]
-            L.append(f"Ablation: `{ab['label']}` at its tuned lr, `{ab['key']}` varied; paired against the "
-                     f"baseline at its own tuned lr:")
+            L.append(f"Ablation: `{ab['label']}` at the learning rate tuned for its default `{ab['key']}` "
+                     f"(so large changes of `{ab['key']}` also mistune the rate), `{ab['key']}` varied; paired "
+                     f"against the baseline at its own tuned rate:")
             L.append("")
             L.append(f"| {ab['key']} | final accuracy (%) | Δ vs baseline | t-test p | Wilcoxon p | Holm p | "
                      "improves Lion? |")

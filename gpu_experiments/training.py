@@ -188,7 +188,7 @@ def cell_name(arch: str, optimizer: str, seed: int) -> str:
 def init_cache_key(cfg: dict, arch: str, seed: int) -> str:
     """Hash of everything that determines the step-0 metrics (not the optimizer)."""
     return config_hash({"data": cfg["data"], "hessian": cfg["hessian"], "model": cfg["models"][arch],
-                        "arch": arch, "seed": seed, "test": "v1"})
+                        "arch": arch, "seed": seed, "test": "v2"})  # v2: R_med and SAM
 
 
 def run_cell(
@@ -410,6 +410,7 @@ def run_cell(
         "dataset": data.name,
         "dataset_description": data.description,
         "synthetic_data": data.synthetic,
+        "num_test": int(data.x_test.shape[0]),
         "num_parameters": sum(p.numel() for p in model.parameters()),
         "num_parameter_tensors": sum(1 for _ in model.parameters()),
         "total_steps": total,
