@@ -263,6 +263,19 @@ def test_bad_vectors_are_rejected():
         op @ torch.ones(n + 1, dtype=torch.float64)
     with pytest.raises(ValueError, match="NaN"):
         op @ torch.full((n,), float("nan"), dtype=torch.float64)
+    # the check is one reduction: a single inf, or +inf and -inf cancelling to NaN, still raises
+    one_inf = torch.zeros(n, dtype=torch.float64)
+    one_inf[3] = float("inf")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        op @ one_inf
+    both = one_inf.clone()
+    both[5] = -float("inf")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        op @ both
+    # finite entries whose sum overflows are accepted (the check falls back to an elementwise pass)
+    huge = torch.full((n,), 1e308, dtype=torch.float64)
+    assert not torch.isfinite(huge.sum())
+    op @ huge
     with pytest.raises(TypeError):
         op.matvec([1.0] * n)
     with pytest.raises(ValueError, match="symmetric"):
