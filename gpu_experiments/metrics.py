@@ -49,9 +49,11 @@ Sharpness measures of seeds 003-004, from the same products:
 
 * ``r_med`` -- ``R_med = max_i |H_ii| / median_i |H_ii|`` (:mod:`numerics.rmed`; exact
   diagonal, or the plug-in of the shared probes' diagonal with a jackknife
-  interval), with the per-tensor values and their median; ``r_med_adam`` the same
-  for the Adam-preconditioned curvature ``H_ii / (sqrt(v̂_i) + ε)`` when the run's
-  optimizer is Adam/AdamW;
+  interval), with the per-tensor values and their median; ``r_med_nonzero`` the
+  same over the coordinates with ``H_ii ≠ 0`` (structural zeros -- parameters the
+  loss does not depend on, over half of a width-4 ResNet-18 on 8x8 images -- make
+  the plain ratio ∞); ``r_med_adam`` the latter for the Adam-preconditioned
+  curvature ``H_ii / (sqrt(v̂_i) + ε)`` when the run's optimizer is Adam/AdamW;
 * ``sam`` -- SAM sharpness ``max_{‖ε‖≤ρ} L(θ+ε) − L(θ)`` at ``ρ = hessian.sam_rho``
   (default 0.05; 0 turns it off): the first-order closed form ``ρ‖∇L‖``, the
   second-order one, and ``hessian.sam_steps`` steps of projected-gradient ascent
@@ -347,19 +349,18 @@ def _rmed_metrics(out: dict, op: HessianOperator, policy: str, confidence: float
     slices = op.block_slices()
     diag = out.pop("_diagonal", None)
     rows = out.pop("_diagonal_probes", None)
-    for key, D in (("r_med", None), ("r_med_adam", preconditioner)):
+    for key, D, nonzero in (("r_med", None, False), ("r_med_nonzero", None, True),
+                            ("r_med_adam", preconditioner, True)):
         if key == "r_med_adam" and D is None:
             continue
         try:
             if diag is not None:
-                res = r_med_from_diagonal(diag, slices, D, policy)
+                res = r_med_from_diagonal(diag, slices, D, policy, exclude_zeros=nonzero)
             else:
                 est = DiagonalEstimate(torch.zeros(rows.shape[1], dtype=torch.float64), torch.from_numpy(rows),
                                        rows.shape[0], False)
-                # a probe group whose estimated median is 0 has R_med = inf: the jackknife interval is then
-                # undefined (NaN), not an error
-                with np.errstate(invalid="ignore"):
-                    res = r_med_from_diagonal_estimate(est, slices, D, policy, confidence=confidence)
+                res = r_med_from_diagonal_estimate(est, slices, D, policy, confidence=confidence,
+                                                   exclude_zeros=nonzero)
         except ValueError as exc:  # an all-zero diagonal: no ratio
             out[key] = {"value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "error": str(exc)}
             continue

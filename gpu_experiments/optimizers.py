@@ -156,6 +156,10 @@ def snr_momentum_variance_factor(beta1: float, beta2: float) -> float:
 # ----------------------------------------------------------------------------- base
 
 
+class NonFiniteGradientError(ValueError):
+    """A gradient was NaN, inf or too large; raised by ``step`` before anything changed."""
+
+
 class _SignMomentumOptimizer(Optimizer):
     """The step shared by Lion and tanh-Lion; subclasses supply the direction u(c)."""
 
@@ -249,7 +253,7 @@ class _SignMomentumOptimizer(Optimizer):
                     what = "NaN" if math.isnan(n) or bool(torch.isnan(g).any()) else (
                         "inf" if math.isinf(n) else f"|g| = {n:.3e} above {limit:.3e}"
                     )
-                    raise ValueError(
+                    raise NonFiniteGradientError(
                         f"non-finite or too large gradient ({what}) for parameter {i} of param group "
                         f"{gi} (shape {tuple(p.shape)}); no parameter or state was changed. "
                         "Pass check_finite=False to skip this check (see the module notes for what "

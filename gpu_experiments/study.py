@@ -66,7 +66,7 @@ from .runner import load_preset_data, run_config
 from .training import atomic_json, sanitize
 
 PHASES = ("tune", "main", "ablation")
-HESSIAN_SUMMARY = ("entropy_gap", "trace", "top_eigenvalue", "sqrt_diag_trace", "r_med", "sam_ascent")
+HESSIAN_SUMMARY = ("entropy_gap", "trace", "top_eigenvalue", "sqrt_diag_trace", "r_med_nonzero", "sam_ascent")
 
 
 # ----------------------------------------------------------------------------
@@ -479,8 +479,8 @@ def write_study_report(study_dir: str, preset: str | None = None, *, figures: bo
             L.append("Hessian metrics (mean ± std over seeds) at the checkpoints "
                      + ", ".join(f"{p} %" for p in percents) + ":")
             L.append("")
-            L.append("R_med is the plug-in max/median of the probe-estimated diagonal (biased upward by the probe "
-                     "noise of the largest entries; intervals in the records).")
+            L.append("R_med (over H_ii ≠ 0) is the plug-in max/median of the probe-estimated diagonal (biased upward "
+                     "by the probe noise of the largest entries; intervals in the records).")
             L.append("")
             L.append("| optimizer | " + " | ".join(HESSIAN_SUMMARY) + " |")
             L.append("|---|" + "---|" * len(HESSIAN_SUMMARY))

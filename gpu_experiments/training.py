@@ -41,6 +41,7 @@ from torch import nn
 from .data import Dataset, augment_crop_flip, epoch_permutation, evaluation_indices
 from .metrics import evaluate, hessian_metrics
 from .models import build_model
+from .optimizers import NonFiniteGradientError
 from .presets import base_optimizer, cell_config, check_optimizer, config_hash, split_recipe
 
 
@@ -145,14 +146,14 @@ def checkpoint_steps(total_steps: int, percents) -> list[int]:
 
 
 def atomic_json(path: str, obj) -> None:
-    tmp = path + ".tmp"
+    tmp = f"{path}.{os.getpid()}.tmp"  # per process: concurrent runs on one directory write grid.json too
     with open(tmp, "w") as fh:
         json.dump(sanitize(obj), fh, indent=1)
     os.replace(tmp, path)
 
 
 def atomic_torch_save(path: str, obj) -> None:
-    tmp = path + ".tmp"
+    tmp = f"{path}.{os.getpid()}.tmp"
     torch.save(obj, tmp)
     os.replace(tmp, path)
 
@@ -354,7 +355,10 @@ def run_cell(
                 out = model(xb)
             loss = nn.functional.cross_entropy(out.float(), yb)
             loss.backward()
-            opt.step()
+            try:
+                opt.step()
+            except NonFiniteGradientError as exc:  # Lion/tanh-Lion refuse a NaN/inf gradient before stepping
+                raise TrainingDiverged(f"{arch}/{optimizer}/seed {seed}: {exc}") from None
             sched.step()
             lval = float(loss.detach())
             if not math.isfinite(lval):

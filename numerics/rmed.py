@@ -102,8 +102,11 @@ def check_preconditioner(preconditioner, n: int) -> np.ndarray | None:
     return d
 
 
-def _mapped(diagonal: np.ndarray, preconditioner: np.ndarray | None, policy: str) -> np.ndarray:
+def _mapped(diagonal: np.ndarray, preconditioner: np.ndarray | None, policy: str,
+            exclude_zeros: bool = False) -> np.ndarray:
     d = diagonal if preconditioner is None else diagonal / preconditioner
+    if exclude_zeros:
+        d = d[diagonal != 0]
     return np.abs(d) if policy == "abs" else np.maximum(d, 0.0)
 
 
@@ -113,6 +116,8 @@ def _ratio_or_nan(v: np.ndarray) -> float:
 
 
 def _ratio(v: np.ndarray) -> float:
+    if v.size == 0:
+        raise ValueError("the (policy-mapped) diagonal is all zero: R_med is undefined")
     top = float(np.max(v))
     if not top > 0:
         raise ValueError("the (policy-mapped) diagonal is all zero: R_med is undefined")
@@ -120,7 +125,7 @@ def _ratio(v: np.ndarray) -> float:
     return math.inf if med == 0 else top / med
 
 
-def r_med(diagonal, preconditioner=None, policy: str = "abs") -> float:
+def r_med(diagonal, preconditioner=None, policy: str = "abs", exclude_zeros: bool = False) -> float:
     """``R_med = max_i v_i / median_i v_i`` with ``v_i = policy(H_ii / D_i)`` (module docstring).
 
     Args:
@@ -128,6 +133,11 @@ def r_med(diagonal, preconditioner=None, policy: str = "abs") -> float:
         preconditioner: ``None`` (identity, SGD: the paper's statistic) or the
             positive diagonal ``D`` of a preconditioner (Adam: ``sqrt(v̂) + ε``).
         policy: ``"abs"`` (``|·|``, default) or ``"clip"`` (``max(·, 0)``).
+        exclude_zeros: leave out the coordinates with ``H_ii = 0`` exactly --
+            parameters the loss does not depend on (e.g. the outer taps of a 3x3
+            convolution at 1x1 resolution, which only ever see padding).  When more
+            than half the diagonal is such structural zeros, the plain ratio is ``inf``
+            and says nothing about the rest.
 
     Returns:
         The ratio, ``>= 1``; ``inf`` when the median is 0 and the maximum is not.
@@ -142,10 +152,10 @@ def r_med(diagonal, preconditioner=None, policy: str = "abs") -> float:
     d = as_float_vector(diagonal, "diagonal")
     _check_policy(policy)
     D = check_preconditioner(preconditioner, d.size)
-    return _ratio(_mapped(d, D, policy))
+    return _ratio(_mapped(d, D, policy, exclude_zeros))
 
 
-def r_med_mp(diagonal, preconditioner=None, policy: str = "abs", dps: int = 50):
+def r_med_mp(diagonal, preconditioner=None, policy: str = "abs", dps: int = 50, exclude_zeros: bool = False):
     """Oracle for :func:`r_med`: the same definition in mpmath at ``dps`` digits."""
     d = as_float_vector(diagonal, "diagonal")
     _check_policy(policy)
@@ -154,6 +164,10 @@ def r_med_mp(diagonal, preconditioner=None, policy: str = "abs", dps: int = 50):
         x = [mpmath.mpf(float(a)) for a in d]
         if D is not None:
             x = [a / mpmath.mpf(float(b)) for a, b in zip(x, D)]
+        if exclude_zeros:
+            x = [a for a, raw in zip(x, d) if raw != 0]
+            if not x:
+                raise ValueError("the (policy-mapped) diagonal is all zero: R_med is undefined")
         v = sorted(abs(a) if policy == "abs" else max(a, mpmath.mpf(0)) for a in x)
         top = v[-1]
         if not top > 0:
@@ -257,15 +271,15 @@ def _exact_estimate(value: float, hvp_count: int, method: str) -> Estimate:
 
 
 def r_med_from_diagonal(diagonal, block_slices: dict | None = None, preconditioner=None, policy: str = "abs",
-                        hvp_count: int = 0) -> RMedResult:
+                        hvp_count: int = 0, exclude_zeros: bool = False) -> RMedResult:
     """Exact :class:`RMedResult` from a known diagonal (and the operator's ``block_slices()``)."""
     d = as_float_vector(diagonal, "diagonal")
     D = check_preconditioner(preconditioner, d.size)
     _check_policy(policy)
-    total = _exact_estimate(r_med(d, D, policy), hvp_count, "exact")
+    total = _exact_estimate(r_med(d, D, policy, exclude_zeros), hvp_count, "exact")
     blocks = {}
     for name, sl in (block_slices or {}).items():
-        v = _mapped(d[sl], None if D is None else D[sl], policy)
+        v = _mapped(d[sl], None if D is None else D[sl], policy, exclude_zeros)
         blocks[name] = _exact_estimate(_ratio_or_nan(v), hvp_count, "exact")
     return RMedResult(total, blocks, D is not None, policy)
 
@@ -324,7 +338,8 @@ def diagonal_functional_estimate(
     # same partition as numpy.array_split (the first m % groups groups get one more probe)
     parts = torch.tensor_split(samples, groups, dim=0)
     group_means = torch.stack([p.double().mean(dim=0) for p in parts]).cpu().numpy()
-    value, lo, hi, se = jackknife_interval(group_means, lambda g: statistic(exact + g), confidence)
+    with np.errstate(invalid="ignore"):  # an infinite statistic (R_med with a zero median): NaN interval
+        value, lo, hi, se = jackknife_interval(group_means, lambda g: statistic(exact + g), confidence)
     details = {"plug_in": plug_in, "jackknife": value, "groups": groups}
     if not bias_correct:
         half = hi - value
@@ -334,15 +349,25 @@ def diagonal_functional_estimate(
 
 def r_med_from_diagonal_estimate(est: DiagonalEstimate, block_slices: dict | None = None, preconditioner=None,
                                  policy: str = "abs", *, confidence: float = 0.95,
-                                 num_groups: int | None = None) -> RMedResult:
-    """Stochastic :class:`RMedResult` from shared diagonal probes (jackknife per block and in total)."""
+                                 num_groups: int | None = None, exclude_zeros: bool = False) -> RMedResult:
+    """Stochastic :class:`RMedResult` from shared diagonal probes (jackknife per block and in total).
+
+    With ``exclude_zeros`` a coordinate counts as a structural zero when every probe
+    sample of it is exactly 0 (``(H v)_i = 0`` for all probes: row ``i`` of H is zero).
+    """
     _check_policy(policy)
     n = est.samples.shape[1]
     D = check_preconditioner(preconditioner, n)
+    keep = None
+    if exclude_zeros:
+        keep = ((est.samples != 0).any(dim=0) | (est.exact_part != 0)).cpu().numpy()
 
     def stat_for(sl, ratio=_ratio_or_nan):
         Ds = None if D is None else D[sl]
-        return lambda d: ratio(_mapped(d, Ds, policy))
+        if keep is None:
+            return lambda d: ratio(_mapped(d, Ds, policy))
+        k = keep[sl]
+        return lambda d: ratio(_mapped(d[k], None if Ds is None else Ds[k], policy))
 
     total = diagonal_functional_estimate(est, stat_for(slice(None), _ratio), confidence=confidence,
                                          num_groups=num_groups, method="plug-in-rmed", bias_correct=False)

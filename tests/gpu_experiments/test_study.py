@@ -260,5 +260,5 @@ def test_shipped_study_preset_is_valid():
     st = study_config(cfg)
     assert st["baseline"] == "lion" and len({len(v) for v in st["lr_grid"].values()}) == 1
     tune = phase_config(cfg, "tune", "vit")
-    assert tune["hessian"]["enabled"] is False and len(tune["grid"]["optimizers"]) == 6 * 6
+    assert tune["hessian"]["enabled"] is False and len(tune["grid"]["optimizers"]) == 6 * 7
     assert st["validation_fraction"] == 0.2

@@ -79,3 +79,26 @@ def test_build_optimizer_from_a_variant_label():
     assert isinstance(opt, TanhLion) and opt.param_groups[0]["mode"] == "optax-smooth"
     with pytest.raises(ValueError, match="unknown optimizer 'tanh-lion-smooth'"):
         build_optimizer("tanh-lion-smooth", p, {"lr": 0.1})
+
+
+def test_a_nan_gradient_in_lion_is_a_diverged_run(tmp_path, monkeypatch):
+    """Lion refuses a NaN gradient before stepping; the run is recorded as diverged, not crashed."""
+    from gpu_experiments.runner import run_config
+    from gpu_experiments.presets import load_preset
+    import gpu_experiments.training as tr
+
+    cfg = load_preset("cpu-smoke", archs=["mlp"], optimizers=["lion"])
+    cfg["hessian"]["enabled"] = False
+    real = torch.nn.functional.cross_entropy
+    calls = {"n": 0}
+
+    def poisoned(out, y, *a, **k):  # finite loss, NaN gradient from the 5th training step on
+        calls["n"] += 1
+        loss = real(out, y, *a, **k)
+        return loss + 0.0 * torch.sqrt(-out.sum().abs() - 1) if calls["n"] >= 5 and out.requires_grad else loss
+
+    monkeypatch.setattr(tr.nn.functional, "cross_entropy", poisoned)
+    out = run_config(cfg, out=str(tmp_path), seeds=[0], device="cpu", quiet=True, write_outputs=False)
+    import glob, json
+    (rec,) = [json.load(open(p)) for p in glob.glob(f"{out}/runs/*/record.json")]
+    assert rec["status"] == "diverged" and "non-finite or too large gradient (NaN)" in rec["error"]

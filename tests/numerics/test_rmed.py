@@ -127,6 +127,30 @@ def test_hand_computed_values():
     assert R.r_med_mp([0.0, 0.0, 0.0, 1.0]) == math.inf
 
 
+def test_structural_zeros_left_out():
+    """``exclude_zeros`` drops the exact zeros of the raw diagonal, and nothing else (clip keeps negatives at 0)."""
+    d = [0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 8.0]
+    assert R.r_med(d) == math.inf
+    assert R.r_med(d, exclude_zeros=True) == pytest.approx(4.0, rel=1e-15) == R.r_med([1.0, 2.0, 8.0])
+    assert R.r_med_mp(d, exclude_zeros=True) == pytest.approx(4.0, rel=1e-40)
+    assert R.r_med([0.0, -1.0, 0.0, 2.0, 8.0], policy="clip", exclude_zeros=True) == pytest.approx(8.0 / 2.0)
+    with pytest.raises(ValueError, match="all zero"):
+        R.r_med([0.0, 0.0], exclude_zeros=True)
+    with pytest.raises(ValueError, match="all zero"):
+        R.r_med_mp([0.0, 0.0], exclude_zeros=True)
+    # the stochastic path sees the same zeros: a zero row of A gives (A v)_i = 0 for every probe
+    A = torch.diag(torch.tensor([0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 8.0], dtype=torch.float64))
+    A[4, 5] = A[5, 4] = 0.5
+    est = diagonal_estimate(MatrixOperator(A), 64, seed=0)
+    res = R.r_med_from_diagonal_estimate(est, {"a": slice(0, 2), "b": slice(2, 7)}, exclude_zeros=True)
+    plain = R.r_med_from_diagonal_estimate(est, {"a": slice(0, 2), "b": slice(2, 7)})
+    vals = est.values.numpy()
+    assert plain.total.value == math.inf
+    assert res.total.value == pytest.approx(R.r_med(vals[4:]), rel=1e-14)
+    assert math.isnan(res.blocks["a"].value)  # only structural zeros: no ratio
+    assert res.blocks["b"].value == pytest.approx(R.r_med(vals[4:]), rel=1e-14)
+
+
 @pytest.mark.parametrize(
     "args, kwargs, match",
     [
