@@ -33,6 +33,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gpu_experiments.optimizers import (
+    DEFAULT_MODE,
     DEFAULT_TEMPERATURE,
     TANH_LION_MODES,
     Lion,
@@ -420,7 +421,7 @@ def test_tanh_approaches_sign_exponentially(c, tau):
     pa = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     pb = torch.zeros(1, dtype=torch.float64, requires_grad=True)
     lion = Lion([pa], lr=lr, betas=(b1, 0.9))
-    tanh = TanhLion([pb], lr=lr, betas=(b1, 0.9), temperature=tau)
+    tanh = TanhLion([pb], lr=lr, betas=(b1, 0.9), mode="fixed", temperature=tau)
     pa.grad = torch.tensor([g], dtype=torch.float64)
     pb.grad = pa.grad.clone()
     lion.step()
@@ -491,7 +492,7 @@ def test_small_signal_matches_torch_sgd():
     beta, lr, tau, x_max = 0.9, 1e-2, 10.0, 0.1
     theta0 = torch.randn(50, dtype=torch.float64)
     pa, pb = theta0.clone().requires_grad_(), theta0.clone().requires_grad_()
-    tanh = TanhLion([pa], lr=lr, betas=(beta, beta), temperature=tau)
+    tanh = TanhLion([pa], lr=lr, betas=(beta, beta), mode="fixed", temperature=tau)
     sgd = torch.optim.SGD([pb], lr=lr / tau, momentum=beta, dampening=beta)
     sgd.state[pb]["momentum_buffer"] = torch.zeros_like(pb)
     allowed = 0.0
@@ -951,7 +952,7 @@ def test_defaults_are_the_documented_ones():
     p = torch.zeros(1, requires_grad=True)
     lion, tanh = Lion([p]), TanhLion([torch.zeros(1, requires_grad=True)])
     assert lion.defaults == dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0)
-    assert tanh.defaults["mode"] == "fixed" and tanh.defaults["temperature"] == DEFAULT_TEMPERATURE
+    assert tanh.defaults["mode"] == DEFAULT_MODE == "snr" and tanh.defaults["temperature"] == DEFAULT_TEMPERATURE
     assert tanh.defaults["lr"] == 1e-4 and tanh.defaults["betas"] == (0.9, 0.99)
     assert tanh.defaults["smooth_beta"] == 1.0  # optax's default
 
