@@ -191,7 +191,8 @@ def load_preset(name: str, *, epochs: int | None = None, archs=None, optimizers=
             for c in chosen:
                 check(c)
                 if c not in cfg["grid"][key]:
-                    raise ValueError(f"{c!r} is not in the {cfg['name']} grid's {key} {cfg['grid'][key]}")
+                    prefix = f"unknown optimizer {c!r}: " if key == "optimizers" else ""
+                    raise ValueError(f"{prefix}{c!r} is not in the {cfg['name']} grid's {key} {cfg['grid'][key]}")
             cfg["grid"][key] = [c for c in cfg["grid"][key] if c in chosen]
     return cfg
 
