@@ -170,3 +170,21 @@ def test_measure_ranking_perfect_order():
     r = measure_ranking(rows)
     assert r["vit"]["entropy_gap"]["rho"] == pytest.approx(-1.0)
     assert r["vit"]["trace"]["rho"] == pytest.approx(1.0)
+
+
+def test_exact_spearman_p_by_enumeration():
+    from gpu_experiments.report import spearman_exact_p
+
+    assert spearman_exact_p([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(2 / 24)  # ρ = ±1: 2 of 24 orderings
+    assert spearman_exact_p([1, 2, 3], [1, 3, 2]) == pytest.approx(1.0)  # ρ = 0.5; every ordering has |ρ| ≥ 0.5
+    with pytest.raises(ValueError, match="too many"):
+        spearman_exact_p(list(range(9)), list(range(9)))
+
+
+def test_measure_ranking_over_optimizer_means_uses_the_exact_p():
+    rows = []
+    for i, opt in enumerate(["sgd", "adam", "lion", "tanh-lion"]):
+        rows += _rows({("vit", opt): {"test_accuracy": 90 - i, "entropy_gap": 1.0 + i}}, jitter=0)
+    e = measure_ranking(rows)["vit"]["entropy_gap"]
+    assert e["rho_optimizers"] == pytest.approx(-1.0) and e["p_optimizers"] == pytest.approx(2 / 24)
+    assert measure_ranking(rows)["vit"]["best"] == ["entropy_gap"]
