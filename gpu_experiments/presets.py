@@ -120,6 +120,9 @@ def validate_preset(cfg: dict) -> dict:
                 raise ValueError(f"preset: recipes.{a}.{o} is a variant label: it needs an optimizer = one of "
                                  f"{OPTIMIZERS} key")
             check_optimizer(base)
+            if base == "tanh-lion" and "mode" not in r:
+                # explicit, so that a change of TanhLion's default can never resume a run under another mode
+                raise ValueError(f"preset: recipes.{a}.{o} must set the tanh-Lion mode (fixed, snr or optax-smooth)")
             _require(r, "lr", f"recipes.{a}.{o}", (int, float), lambda v: v > 0, "a positive number")
             wd = r.get("weight_decay", 0.0)
             if isinstance(wd, bool) or not isinstance(wd, (int, float)) or wd < 0:

@@ -56,10 +56,10 @@ TABLES = [
     ("renyi_2.0", "Rényi entropy H_2 of the normalised spectrum", "−log Σ p_i²", False),
     ("r_med", "R_med (seed 003)", "max_i |H_ii| / median_i |H_ii| over all parameters (numerics.rmed; "
      "reconstructed definition, see its docstring)", True),
-    ("r_med_nonzero", "R_med over the coordinates with H_ii ≠ 0", "as R_med, structural zeros (parameters the "
-     "loss does not depend on) left out", True),
-    ("r_med_adam", "R_med of the Adam-preconditioned curvature", "max/median of |H_ii| / (sqrt(v̂_i) + ε) over "
-     "H_ii ≠ 0, Adam runs only", True),
+    ("r_med_nonzero", "R_med without structural zeros", "as R_med, coordinates with H_ii = 0 (exact path) or a zero "
+     "Hessian row (stochastic path) -- parameters the loss does not depend on -- left out", True),
+    ("r_med_adam", "R_med of the Adam-preconditioned curvature", "max/median of |H_ii| / (sqrt(v̂_i) + ε) "
+     "without structural zeros, Adam runs only", True),
     ("sam_ascent", "SAM sharpness (ρ = 0.05, projected-gradient ascent)", "max_{‖ε‖≤ρ} L(θ+ε) − L(θ) on the "
      "evaluation set (lower bound from the ascent)", True),
 ]
@@ -612,6 +612,8 @@ def spearman_exact_p(x, y) -> float:
     k = len(x)
     if k > 8:
         raise ValueError(f"exact Spearman p-value enumerates k! orderings; k = {k} is too many")
+    if len(set(x)) < 2 or len(set(y)) < 2:
+        return math.nan  # a constant input has no ρ
     rho = spearmanr(x, y).statistic
     ry = rankdata(y)
     hits = 0
@@ -646,14 +648,16 @@ def measure_ranking(rows: list[dict], percent=100) -> dict:
             entry = {"rho": rho, "p": p, "runs": len(ok)}
             if a != "all":
                 means = defaultdict(list)
-                for r in ok:
-                    means[r["optimizer"]].append((r["test_accuracy"], r[key]))
-                if 3 <= len(means) <= 8:
+                for r in sel:
+                    means[r["optimizer"]].append((r["test_accuracy"], r.get(key)))
+                # an optimizer counts only when every seed has a finite value (same seeds on both sides)
+                means = {o: vs for o, vs in means.items()
+                         if all(v is not None and math.isfinite(v) for _, v in vs)}
+                if len(means) >= 3:
                     acc = [float(np.mean([v[0] for v in vs])) for vs in means.values()]
                     val = [float(np.mean([v[1] for v in vs])) for vs in means.values()]
                     entry["rho_optimizers"] = _spearman_test(acc, val)[0]
-                    entry["p_optimizers"] = (spearman_exact_p(acc, val) if entry["rho_optimizers"] == entry[
-                        "rho_optimizers"] else math.nan)
+                    entry["p_optimizers"] = spearman_exact_p(acc, val) if len(means) <= 8 else math.nan
                     entry["optimizers"] = len(means)
             out[a][key] = entry
         scored = [(abs(e.get("rho_optimizers", math.nan)), abs(e["rho"]), k) for k, e in out[a].items()
@@ -946,7 +950,7 @@ def write_report(results_dir: str, *, figures: bool = True) -> dict:
     best = {a: ranking[a]["best"] for a in cols if "best" in ranking[a]}
     if best:
         L.append("Best-ranking measure (largest |ρ| over optimizer means; p over optimizers is the exact "
-                 "permutation value, whose smallest possible value is 2/k!): "
+                 "permutation value, at least 2/k! (more with ties)): "
                  + "; ".join(f"{ARCH_LABELS.get(a, a)}: " + ", ".join(f"`{k}`" for k in ks)
                              + f" (ρ = {_fmt(ranking[a][ks[0]]['rho_optimizers'])})" for a, ks in best.items()) + ".")
         L.append("")

@@ -479,7 +479,7 @@ def write_study_report(study_dir: str, preset: str | None = None, *, figures: bo
             L.append("Hessian metrics (mean ± std over seeds) at the checkpoints "
                      + ", ".join(f"{p} %" for p in percents) + ":")
             L.append("")
-            L.append("R_med (over H_ii ≠ 0) is the plug-in max/median of the probe-estimated diagonal (biased upward "
+            L.append("R_med (structural zeros, i.e. zero Hessian rows, left out) is the plug-in max/median of the probe-estimated diagonal (biased upward "
                      "by the probe noise of the largest entries; intervals in the records).")
             L.append("")
             L.append("| optimizer | " + " | ".join(HESSIAN_SUMMARY) + " |")

@@ -147,15 +147,23 @@ def checkpoint_steps(total_steps: int, percents) -> list[int]:
 
 def atomic_json(path: str, obj) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"  # per process: concurrent runs on one directory write grid.json too
-    with open(tmp, "w") as fh:
-        json.dump(sanitize(obj), fh, indent=1)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as fh:
+            json.dump(sanitize(obj), fh, indent=1)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def atomic_torch_save(path: str, obj) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def sanitize(obj):

@@ -273,3 +273,32 @@ def test_sam_off_and_hessian_rows_without_private_keys(exact_case):
                                           "compare_stochastic": True}, seed=0, device="cpu")
     assert "sam" not in m
     assert not any(k.startswith("_") for k in m) and not any(k.startswith("_") for k in m["stochastic"])
+
+
+def test_rmed_without_structural_zeros():
+    """A pixel that is 0 in every image gives its first-layer weights a zero Hessian row: left out, plain R_med ∞ or not."""
+    model = _model(3)
+    X, y = _data(seed=3)
+    X[:, :, :3, :] = 0.0  # 18 of 36 pixels always 0: 54 of the first layer's 108 weights are structural zeros
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(2):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(X), y).backward()
+        opt.step()
+    opt.zero_grad()
+    h = {**H_EXACT, "slq_probes": 2, "slq_steps": 4}
+    m = hessian_metrics(model, [(X, y)], h, seed=0, device="cpu", optimizer=opt)
+    H, _, _ = reference(model, X, y)
+    d = np.diag(H)
+    nz = d != 0
+    assert 54 <= (~nz).sum() < d.size
+    a = np.abs(d[nz])
+    assert m["r_med_nonzero"]["value"] == pytest.approx(a.max() / np.median(a), rel=1e-8)
+    D = torch.cat([(opt.state[p]["exp_avg_sq"] / (1 - 0.999**2)).sqrt().reshape(-1) + 1e-8
+                   for p in model.parameters()]).double().numpy()
+    v = np.abs(d[nz] / D[nz])
+    assert m["r_med_adam"]["value"] == pytest.approx(v.max() / np.median(v), rel=1e-7)
+    # the stochastic path drops the same coordinates (their probe products are exactly 0)
+    s = hessian_metrics(model, [(X, y)], {**h, "exact_max_params": 0, "probes": 64}, seed=0, device="cpu")
+    assert s["r_med"]["value"] != m["r_med_nonzero"]["value"]
+    assert abs(s["r_med_nonzero"]["value"] - m["r_med_nonzero"]["value"]) <= 0.5 * m["r_med_nonzero"]["value"]

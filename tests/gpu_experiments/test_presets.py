@@ -129,3 +129,13 @@ def test_variant_labels(tmp_path):
     p.write_text(text.replace('["lion", "tanh-lion-snr"]', '["lion", "bad__label"]'))
     with pytest.raises(ValueError, match="bad optimizer label"):
         load_preset(str(p))
+
+
+def test_tanh_lion_recipes_name_their_mode(tmp_path):
+    text = open(preset_path("cpu-smoke")).read()
+    start = text.index("[recipes.cnn.tanh-lion]")
+    section = text[start:]
+    p = tmp_path / "nomode.toml"
+    p.write_text(text[:start] + section.replace('mode = "fixed"\n', "", 1))
+    with pytest.raises(ValueError, match="must set the tanh-Lion mode"):
+        load_preset(str(p))

@@ -179,6 +179,7 @@ def test_exact_spearman_p_by_enumeration():
     assert spearman_exact_p([1, 2, 3], [1, 3, 2]) == pytest.approx(1.0)  # ρ = 0.5; every ordering has |ρ| ≥ 0.5
     with pytest.raises(ValueError, match="too many"):
         spearman_exact_p(list(range(9)), list(range(9)))
+    assert math.isnan(spearman_exact_p([1, 2, 3, 4], [5, 5, 5, 5]))  # no ρ, not "maximally significant"
 
 
 def test_measure_ranking_over_optimizer_means_uses_the_exact_p():

@@ -92,7 +92,7 @@ def test_a_nan_gradient_in_lion_is_a_diverged_run(tmp_path, monkeypatch):
     real = torch.nn.functional.cross_entropy
     calls = {"n": 0}
 
-    def poisoned(out, y, *a, **k):  # finite loss, NaN gradient from the 5th training step on
+    def poisoned(out, y, *a, **k):  # NaN loss and gradient from the 5th training step on: Lion raises first
         calls["n"] += 1
         loss = real(out, y, *a, **k)
         return loss + 0.0 * torch.sqrt(-out.sum().abs() - 1) if calls["n"] >= 5 and out.requires_grad else loss
