@@ -482,12 +482,14 @@ def _pair_verdict(rows, metric, arch, opts, percent) -> dict:
     return out
 
 
-def _spearman(x, y) -> float:
+def _spearman(x, y) -> tuple[float, float]:
+    """Spearman ``(ρ, two-sided p)``; NaNs for fewer than 3 points or a constant input."""
     from scipy.stats import spearmanr
 
     if len(x) < 3 or np.all(np.asarray(x) == x[0]) or np.all(np.asarray(y) == y[0]):
-        return math.nan
-    return float(spearmanr(x, y).statistic)
+        return math.nan, math.nan
+    res = spearmanr(x, y)
+    return float(res.statistic), float(res.pvalue)
 
 
 def _all_optimizer_view(rows, metric, arch, percent) -> dict:
@@ -501,7 +503,7 @@ def _all_optimizer_view(rows, metric, arch, percent) -> dict:
     best = max(opts, key=accs.get)
     return {"best_by_accuracy": best, "smallest_metric": min(opts, key=vals.get),
             "best_has_smallest": min(opts, key=vals.get) == best,
-            "spearman_accuracy_vs_metric": _spearman([accs[o] for o in opts], [vals[o] for o in opts]),
+            "spearman_accuracy_vs_metric": _spearman([accs[o] for o in opts], [vals[o] for o in opts])[0],
             "accuracy": accs, metric: vals}
 
 
@@ -590,15 +592,6 @@ def evaluate_claims(rows: list[dict], percent=100) -> dict:
     return claims
 
 
-def _spearman_test(x, y) -> tuple[float, float]:
-    from scipy.stats import spearmanr
-
-    if len(set(x)) < 2 or len(set(y)) < 2:
-        return math.nan, math.nan
-    res = spearmanr(x, y)
-    return float(res.statistic), float(res.pvalue)
-
-
 def spearman_exact_p(x, y) -> float:
     """Two-sided exact permutation p-value of Spearman's ρ for few points (all ``k!`` orderings, k ≤ 8).
 
@@ -612,9 +605,9 @@ def spearman_exact_p(x, y) -> float:
     k = len(x)
     if k > 8:
         raise ValueError(f"exact Spearman p-value enumerates k! orderings; k = {k} is too many")
-    if len(set(x)) < 2 or len(set(y)) < 2:
+    rho = _spearman(x, y)[0]
+    if rho != rho:
         return math.nan  # a constant input has no ρ
-    rho = spearmanr(x, y).statistic
     ry = rankdata(y)
     hits = 0
     for perm in itertools.permutations(rankdata(x)):
@@ -644,7 +637,7 @@ def measure_ranking(rows: list[dict], percent=100) -> dict:
             ok = [r for r in sel if r.get(key) is not None and math.isfinite(r[key])]
             if len(ok) < 3:
                 continue
-            rho, p = _spearman_test([r["test_accuracy"] for r in ok], [r[key] for r in ok])
+            rho, p = _spearman([r["test_accuracy"] for r in ok], [r[key] for r in ok])
             entry = {"rho": rho, "p": p, "runs": len(ok)}
             if a != "all":
                 means = defaultdict(list)
@@ -656,7 +649,7 @@ def measure_ranking(rows: list[dict], percent=100) -> dict:
                 if len(means) >= 3:
                     acc = [float(np.mean([v[0] for v in vs])) for vs in means.values()]
                     val = [float(np.mean([v[1] for v in vs])) for vs in means.values()]
-                    entry["rho_optimizers"] = _spearman_test(acc, val)[0]
+                    entry["rho_optimizers"] = _spearman(acc, val)[0]
                     entry["p_optimizers"] = spearman_exact_p(acc, val) if len(means) <= 8 else math.nan
                     entry["optimizers"] = len(means)
             out[a][key] = entry

@@ -331,6 +331,15 @@ def _accuracies(runs: dict) -> dict:
     return {s: float(r["metrics"][-1]["test_accuracy"]) for s, r in _complete(runs).items()}
 
 
+def _accuracy_row(runs: dict) -> tuple[dict, dict]:
+    """``({seed: accuracy} of the complete runs, summary fields)`` of one label's runs."""
+    acc = _accuracies(runs)
+    vals = np.array(list(acc.values()))
+    return acc, {"seeds": len(runs), "complete": len(vals), "diverged": len(runs) - len(vals),
+                 "accuracy_mean": float(vals.mean()) if vals.size else math.nan,
+                 "accuracy_std": float(vals.std(ddof=1)) if vals.size > 1 else 0.0}
+
+
 def _num_test(records) -> int | None:
     sizes = {r.get("num_test") for r in records}
     return sizes.pop() if len(sizes) == 1 else None
@@ -378,8 +387,7 @@ def analyse(study_dir: str, cfg: dict) -> dict:
             runs = _by(main, arch, label)
             if not runs:
                 continue
-            acc = _accuracies(runs)
-            vals = np.array(list(acc.values()))
+            acc, summary = _accuracy_row(runs)
             lrs = {float(r["recipe"]["lr"]) for r in runs.values()}
             if len(lrs) != 1:
                 raise ValueError(f"{arch}/{label}: the main runs used different learning rates {sorted(lrs)}")
@@ -387,10 +395,7 @@ def analyse(study_dir: str, cfg: dict) -> dict:
             steps = np.array([t[0] for t in ttt])
             secs = np.array([t[1] for t in ttt])
             row = {"label": label, "lr": lrs.pop(), "lr_at_grid_edge": chosen.get(label, {}).get("edge"),
-                   "lr_grid": chosen.get(label, {}).get("grid"), "seeds": len(runs), "complete": len(vals),
-                   "accuracy_mean": float(vals.mean()) if vals.size else math.nan,
-                   "accuracy_std": float(vals.std(ddof=1)) if vals.size > 1 else 0.0,
-                   "diverged": len(runs) - len(vals),
+                   "lr_grid": chosen.get(label, {}).get("grid"), **summary,
                    "target_reached": int(np.isfinite(steps).sum()),
                    "median_steps_to_target": float(np.median(steps)),
                    "median_seconds_to_target": float(np.median(secs)),
@@ -405,12 +410,8 @@ def analyse(study_dir: str, cfg: dict) -> dict:
                 runs = _by(ablation, arch, ablation_label(st, value))
                 if not runs:
                     continue
-                acc = _accuracies(runs)
-                vals = np.array(list(acc.values()))
-                ab_rows.append({"label": ablation_label(st, value), "value": float(value), "seeds": len(runs),
-                                "diverged": len(runs) - len(vals),
-                                "accuracy_mean": float(vals.mean()) if vals.size else math.nan,
-                                "accuracy_std": float(vals.std(ddof=1)) if vals.size > 1 else 0.0,
+                acc, summary = _accuracy_row(runs)
+                ab_rows.append({"label": ablation_label(st, value), "value": float(value), **summary,
                                 "paired": paired_comparison(acc, base_acc, num_test)})
             _adjust(ab_rows, alpha)
         result["archs"][arch] = {"target_accuracy": target, "num_test": num_test, "rows": rows,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 import mpmath
-from hypothesis import given, settings, target
+from hypothesis import Phase, given, settings, target
 from hypothesis import strategies as st
 
 
@@ -43,13 +43,19 @@ class Agreement:
         err, allowed, _ = self.error(args)
         assert err <= allowed, f"{self.name}{_short(args)}: |float − mpmath| = {err:.3e} > {allowed:.3e}"
 
-    def run(self) -> None:
-        """Run the agreement property under the active Hypothesis profile."""
+    def run(self, shrink: bool = True) -> None:
+        """Run the agreement property under the active Hypothesis profile.
+
+        ``shrink=False`` skips Hypothesis' shrink phase (and the example database): meta-tests
+        only need *a* failure, and shrinking a 30-entry counterexample takes seconds.
+        """
 
         @given(self.args)
         def prop(args):
             self.assert_agrees(args)
 
+        if not shrink:
+            prop = settings(phases=[Phase.explicit, Phase.generate], database=None)(prop)
         prop()
 
     def perturbed(self, factor: float = 1e-8) -> "Agreement":

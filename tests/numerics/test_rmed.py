@@ -13,24 +13,21 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from numerics import rmed as R
 from numerics.hessian import HessianOperator, MatrixOperator, dense_matrix, diagonal_estimate
 from numerics.hessian.reference_models import TanhMLP, digits_data
 from tests.numerics.agreement import Agreement
+from tests.numerics.threads import one_thread
 
 
 @pytest.fixture(scope="module", autouse=True)
 def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
+    with one_thread():
         yield
-    torch.set_num_threads(before)
 
 
 # ----------------------------------------------------------------------------
@@ -80,22 +77,10 @@ def test_float_agrees_with_mpmath(case):
     case.run()
 
 
-def _run_without_shrinking(case):
-    """``case.run()`` minus Hypothesis' shrink phase: the meta-tests only need *a* failure, and
-    shrinking a 30-entry counterexample took seconds."""
-
-    @settings(phases=[Phase.explicit, Phase.generate], database=None)
-    @given(case.args)
-    def prop(args):
-        case.assert_agrees(args)
-
-    prop()
-
-
 @pytest.mark.parametrize("case", AGREEMENTS, ids=lambda c: c.name)
 def test_agreement_check_catches_a_perturbed_implementation(case):
     with pytest.raises((AssertionError, ExceptionGroup)):
-        _run_without_shrinking(case.perturbed(1e-6))
+        case.perturbed(1e-6).run(shrink=False)
 
 
 def test_agreement_check_catches_min_instead_of_median():
@@ -103,7 +88,7 @@ def test_agreement_check_catches_min_instead_of_median():
     wrong = Agreement(case.name, lambda d, D, p: float(np.max(np.abs(d)) / np.min(np.abs(d)[np.abs(d) > 0])),
                       case.mp_fn, st.just((np.array([1.0, 2.0, 3.0, 10.0]), None, "abs")), case.rtol, case.atol, "")
     with pytest.raises((AssertionError, ExceptionGroup)):
-        _run_without_shrinking(wrong)
+        wrong.run(shrink=False)
 
 
 # ----------------------------------------------------------------------------

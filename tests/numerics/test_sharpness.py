@@ -13,9 +13,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from numerics import sharpness as S
@@ -24,15 +23,13 @@ from numerics.hessian import HessianOperator, diagonal_estimate, sqrt_diagonal_t
 from numerics.hessian.reference_models import TanhMLP, digits_data
 from numerics.rmed import r_med
 from tests.numerics.agreement import Agreement
+from tests.numerics.threads import one_thread
 
 
 @pytest.fixture(scope="module", autouse=True)
 def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
+    with one_thread():
         yield
-    torch.set_num_threads(before)
 
 
 # ----------------------------------------------------------------------------
@@ -135,22 +132,10 @@ def test_float_agrees_with_mpmath(case):
     case.run()
 
 
-def _run_without_shrinking(case):
-    """``case.run()`` minus Hypothesis' shrink phase: the meta-tests only need *a* failure, and
-    shrinking a 30-entry counterexample took seconds."""
-
-    @settings(phases=[Phase.explicit, Phase.generate], database=None)
-    @given(case.args)
-    def prop(args):
-        case.assert_agrees(args)
-
-    prop()
-
-
 @pytest.mark.parametrize("case", AGREEMENTS, ids=lambda c: c.name)
 def test_agreement_check_catches_a_perturbed_implementation(case):
     with pytest.raises((AssertionError, ExceptionGroup)):
-        _run_without_shrinking(case.perturbed(1e-6))
+        case.perturbed(1e-6).run(shrink=False)
 
 
 def test_agreement_check_catches_a_dropped_term():
@@ -158,13 +143,13 @@ def test_agreement_check_catches_a_dropped_term():
     so = AGREEMENTS[4]
     dropped = Agreement(so.name, lambda g, hg, r: S.sam_first_order(g, r), so.mp_fn, so.args, so.rtol, so.atol, "")
     with pytest.raises((AssertionError, ExceptionGroup)):
-        _run_without_shrinking(dropped)
+        dropped.run(shrink=False)
     trs = AGREEMENTS[5]
     boundary_only = Agreement(
         trs.name, lambda g, H, r: S.sam_second_order(g, H @ g, r) if np.any(g) else 0.0, trs.mp_fn,
         st.just((np.array([0.0, 1.0]), np.diag([1.0, -1.0]), 1.0)), trs.rtol, trs.atol, "")
     with pytest.raises((AssertionError, ExceptionGroup)):
-        _run_without_shrinking(boundary_only)
+        boundary_only.run(shrink=False)
 
 
 # ----------------------------------------------------------------------------

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
-from threadpoolctl import threadpool_limits
 
 from numerics.hessian import GGNOperator, HessianOperator, MatrixOperator, dense_matrix
 from numerics.hessian.reference_models import trained_digits_model
+from tests.numerics.threads import one_thread
 
 #: Hessian batch sizes: small enough for the exact path to take seconds.
 HESSIAN_SAMPLES = {"mlp": 256, "cnn": 48, "vit": 48}
@@ -25,11 +25,8 @@ TRAIN_SAMPLES = {"mlp": None, "cnn": 400, "vit": 400}
 
 @pytest.fixture(scope="package", autouse=True)
 def single_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
+    with one_thread():
         yield
-    torch.set_num_threads(before)
 
 
 @dataclass
