@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from fractions import Fraction
@@ -41,6 +43,31 @@ class Verdict(str, Enum):
     REFUTED = "refuted"
     APPROXIMATE = "approximate"
     ILL_POSED = "ill-posed"
+    #: the evidence contradicts itself (float vs exact, Arb vs an independent evaluation,
+    #: a non-finite margin): neither ``holds`` nor ``refuted`` can be claimed
+    INCONSISTENT = "inconsistent"
+
+
+_RUN_SEED: ContextVar[int] = ContextVar("optinfo_run_seed", default=0)
+
+
+def run_seed() -> int:
+    """The seed of the current ``check`` run (``python -m theorems check --seed S``; default 0).
+
+    Every source of randomness in a checker derives from it, so two runs with the same
+    seed give the same report apart from timings.
+    """
+    return _RUN_SEED.get()
+
+
+@contextmanager
+def seeded_run(seed: int):
+    """Run checks with ``run_seed() == seed``."""
+    token = _RUN_SEED.set(int(seed))
+    try:
+        yield
+    finally:
+        _RUN_SEED.reset(token)
 
 
 @dataclass
@@ -91,6 +118,10 @@ class Statement:
     title: str = ""
     claim: str = ""
     reading: str = ""
+    #: the verdict our evidence gives (a change is a failure to investigate, not to paper over)
+    expected: str | None = None
+    #: True when the verdict is statistical (seeded experiments), not a mathematical certificate
+    empirical: bool = False
 
     def check(self, effort: str = "quick") -> Result:  # pragma: no cover - abstract
         raise NotImplementedError
