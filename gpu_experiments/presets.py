@@ -24,10 +24,7 @@ import json
 import os
 from pathlib import Path
 
-try:  # Python >= 3.11
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+import tomllib
 
 from .data import DATASETS
 from .models import ARCHITECTURES
