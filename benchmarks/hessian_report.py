@@ -1,4 +1,4 @@
-"""Accuracy and speed report of the Hessian spectral engine (issue 6), side by side with PyHessian.
+"""Accuracy and speed report of the Hessian spectral engine, side by side with PyHessian.
 
 Writes ``reports/hessian/report.md`` and ``report.json``.  Reproduce with::
 

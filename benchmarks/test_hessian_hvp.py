@@ -1,4 +1,4 @@
-"""Per-HVP time of the Hessian engine vs PyHessian, and one estimator run, side by side (issue 6).
+"""Per-HVP time of the Hessian engine vs PyHessian, and one estimator run, side by side.
 
 Same model, same batch, same process: the digits tanh MLP and BN-CNN
 (float32, 256 images) and, with ``-m slow``, the CIFAR ResNet-18 (batch 32).

@@ -1,4 +1,4 @@
-"""Per-step time of tanh-Lion (each mode) vs Lion vs lion-pytorch, side by side (issue 8).
+"""Per-step time of tanh-Lion (each mode) vs Lion vs lion-pytorch, side by side.
 
 The model is an MLP of ten 320×320 linear layers (1,027,200 parameters in 20
 tensors); gradients are fixed random tensors, so only ``optimizer.step()`` is

@@ -1,4 +1,4 @@
-"""Information check on real training (issue 8): the channel of Section 4 measured on Lion's gradients.
+"""Information check on real training: the channel of Section 4 measured on Lion's gradients.
 
 The question. Section 4 reads Lion's update as the output of a binary channel: the
 true descent direction ``X ∈ {±1}`` of a coordinate is observed through a noisy
@@ -90,7 +90,7 @@ channels with known s and checks each estimator's mean over coordinates against
 References: Cover & Thomas, Elements of Information Theory (2006), ch. 2 and 8;
 G. Miller (1955), "Note on the bias of information estimates"; B. Efron and
 R. Tibshirani, An Introduction to the Bootstrap (1993), ch. 10 (jackknife);
-THEOREMS.md §B (Def. 4.1, Sec. 4.1) and §D (tanh-Lion).
+Tan & Huang (2025), Def. 4.1 and Sec. 4.1 (statements ``sec-4.1/*`` in docs/statements.md).
 """
 
 from __future__ import annotations
@@ -580,7 +580,7 @@ def _fmt(v, digits=4):
 
 def channel_markdown(runs: list[dict]) -> str:
     """The channel.md text for a list of :func:`record_gradient_channel` results."""
-    lines = ["# Information check on real training (issue 8): Lion's gradient channel", "",
+    lines = ["# Information check on real training: Lion's gradient channel", "",
              "Truth X = sign of the full-batch momentum (EMA β₂ = 0.99 of the full-batch gradient); observation "
              "Y = mini-batch gradient (batch 64) at fixed θ; Z = X·Y per coordinate. Informations in nats "
              "(natural log), summed over the analysed coordinates and per coordinate (mean ± s.e.); coordinates "

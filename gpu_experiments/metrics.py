@@ -1,4 +1,4 @@
-"""Metrics at a checkpoint: accuracy, losses and the Hessian metrics of THEOREMS.md §E.
+"""Metrics at a checkpoint: accuracy, losses and the Hessian metrics of the paper's Section 3 (entropy gap) and the sharpness measures.
 
 The Hessian is that of the mean cross-entropy on the fixed evaluation set
 (:func:`gpu_experiments.data.evaluation_indices`), built by

@@ -1,4 +1,4 @@
-"""The tanh-Lion study (issue 8): does replacing Lion's sign by a tanh improve Lion?
+"""The tanh-Lion study: does replacing Lion's sign by a tanh improve Lion?
 
 A study preset is an ordinary preset (grid, models, recipes, Hessian settings)
 with a ``[study]`` table.  The study runs in three phases, each an ordinary
@@ -15,7 +15,7 @@ recomputed):
 2. ``main/`` -- every label at its chosen rate on the evaluation seeds, with the
    Hessian metrics at the preset's checkpoints and a learning curve
    (``training.eval_every_steps``); its standard report (``main/report.md``)
-   holds the Hessian tables and the measure-ranking table of issue 9.
+   holds the Hessian tables and the measure-ranking table (which sharpness measure ranks the optimizers by test accuracy).
 3. ``ablation/`` -- ``study.ablation.label`` at its chosen rate with
    ``study.ablation.key`` (the tanh temperature) over ``study.ablation.values``,
    on the evaluation seeds, without Hessian metrics.
@@ -62,8 +62,8 @@ import torch
 from .data import Dataset
 from .presets import SCHEDULE_KEYS, base_optimizer, check_label, load_preset
 from .report import ARCH_LABELS, ARCH_ORDER, _fmt, _sorted_keys, load_records, write_report
-from .runner import load_preset_data, run_config
-from .training import atomic_json, sanitize
+from .persistence import atomic_json, sanitize
+from .runner import load_preset_data, portable_path, run_config
 
 PHASES = ("tune", "main", "ablation")
 HESSIAN_SUMMARY = ("entropy_gap", "trace", "top_eigenvalue", "sqrt_diag_trace", "r_med_nonzero", "sam_ascent")
@@ -236,7 +236,7 @@ def run_study(preset: str, *, out: str = "results", seeds=(0, 1, 2, 3, 4), tune_
     os.makedirs(study_dir, exist_ok=True)
     # written first, so that an interrupted study can be reported on
     atomic_json(os.path.join(study_dir, "study.json"), {"preset": cfg["name"], "study": st,
-                                                        "preset_source": cfg.get("_source"),
+                                                        "preset_source": portable_path(cfg.get("_source")),
                                                         "tune_seeds": sorted(tune_seeds), "seeds": sorted(seeds)})
     data, notes = load_preset_data(cfg, data_dir)
     tuning_data = (validation_split(data, float(st.get("validation_fraction", 0.2))), notes)

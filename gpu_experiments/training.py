@@ -25,13 +25,28 @@ accuracy and loss every ``k`` steps, with the training time so far, evaluation
 time excluded) for time-to-target comparisons; ``hessian.enabled = false``
 skips the Hessian metrics (accuracy and losses only, e.g. for learning-rate
 tuning runs).
+
+Interrupts: Ctrl-C (SIGINT) is never swallowed.  The Hessian estimators of
+:mod:`numerics.hessian` stop at a ``KeyboardInterrupt`` and may return a partial
+estimate; a checkpoint's metrics are therefore computed under
+:class:`InterruptWatch`, and a Ctrl-C seen during them raises after all -- so a
+partial measurement is neither recorded nor cached as the step-0 metrics that
+every optimizer of an (arch, seed) reuses.  The state saved at Ctrl-C is the one
+between two training steps (consistent), and the checkpoint whose metrics were
+interrupted is measured again on resume.
+
+``torchrun``: see :mod:`gpu_experiments.distributed`.  Under data parallelism all
+ranks train the cell together (DDP); rank 0 writes the state and the record
+(atomically) and computes the Hessian metrics on the full evaluation set, which
+it broadcasts to the other ranks, so every rank holds the same record.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 
@@ -39,9 +54,18 @@ import torch
 from torch import nn
 
 from .data import Dataset, augment_crop_flip, epoch_permutation, evaluation_indices
+from .distributed import DistContext, resolve_device
 from .metrics import evaluate, hessian_metrics
 from .models import build_model
 from .optimizers import NonFiniteGradientError
+from .persistence import (  # noqa: F401 -- atomic_json, atomic_torch_save, sanitize: imported from here elsewhere
+    atomic_json,
+    atomic_torch_save,
+    load_training_state,
+    read_json,
+    sanitize,
+    save_training_state,
+)
 from .presets import base_optimizer, cell_config, check_optimizer, config_hash, split_recipe
 
 
@@ -60,21 +84,6 @@ FINISHED = ("complete", "diverged")
 # ----------------------------------------------------------------------------
 # devices, determinism, optimizers, schedule
 # ----------------------------------------------------------------------------
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a GPU is an error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"unknown device {device!r}: {exc}") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but torch.cuda.is_available() is False; use --device cpu or auto")
-    if dev.type not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:k]', got {device!r}")
-    return dev
 
 
 def set_determinism(seed: int, device: torch.device) -> None:
@@ -105,7 +114,7 @@ def build_optimizer(name: str, params, recipe: dict) -> torch.optim.Optimizer:
             return torch.optim.Adam(params, lr=lr, weight_decay=wd, **kwargs)
         if name == "adamw":
             return torch.optim.AdamW(params, lr=lr, weight_decay=wd, **kwargs)
-        from .optimizers import Lion, TanhLion  # the optimizers module of issue 8
+        from .optimizers import Lion, TanhLion  # imported here: only Lion runs need it
 
         if name == "lion":
             return Lion(params, lr=lr, weight_decay=wd, **kwargs)
@@ -145,44 +154,40 @@ def checkpoint_steps(total_steps: int, percents) -> list[int]:
 # ----------------------------------------------------------------------------
 
 
-def atomic_json(path: str, obj) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"  # per process: concurrent runs on one directory write grid.json too
-    try:
-        with open(tmp, "w") as fh:
-            json.dump(sanitize(obj), fh, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+class InterruptWatch:
+    """Counts SIGINTs while active, so that a Ctrl-C swallowed by a callee is raised afterwards.
 
+    In the main thread it installs a handler that counts the signal and raises
+    ``KeyboardInterrupt`` (as Python's default one does); elsewhere it only uses the
+    count of an enclosing watch.  :meth:`check` raises ``KeyboardInterrupt`` if a
+    signal arrived since the watch started.
+    """
 
-def atomic_torch_save(path: str, obj) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    _count = 0
 
+    def __init__(self) -> None:
+        self._previous = None
+        self._start = 0
 
-def sanitize(obj):
-    """JSON-safe copy: ``inf`` -> ``"inf"``, ``-inf`` -> ``"-inf"``, NaN -> ``None``; numpy scalars -> floats."""
-    if isinstance(obj, dict):
-        return {str(k): sanitize(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [sanitize(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        try:
-            obj = obj.item()
-        except (ValueError, AttributeError):
-            return obj
-    if isinstance(obj, float):
-        if math.isnan(obj):
-            return None
-        if math.isinf(obj):
-            return "inf" if obj > 0 else "-inf"
-    return obj
+    @classmethod
+    def _handler(cls, signum, frame):
+        cls._count += 1
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> "InterruptWatch":
+        self._start = InterruptWatch._count
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, InterruptWatch._handler)
+        return self
+
+    def check(self) -> None:
+        if InterruptWatch._count != self._start:
+            raise KeyboardInterrupt("interrupted during the checkpoint metrics (the partial result is discarded)")
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 # ----------------------------------------------------------------------------
@@ -200,6 +205,39 @@ def init_cache_key(cfg: dict, arch: str, seed: int) -> str:
                         "arch": arch, "seed": seed, "test": "v2"})  # v2: R_med and SAM
 
 
+def cell_hash(cfg: dict, arch: str, optimizer: str, seed: int, data: Dataset) -> str:
+    """Hash of everything that determines a cell's result (the record's ``config_hash``)."""
+    return config_hash({**cell_config(cfg, arch, optimizer), "seed": seed, "dataset": data.fingerprint()})
+
+
+def finished_record(record_path: str, chash: str) -> dict | None:
+    """The finished record at ``record_path``, ``None`` if there is none (or it is unfinished).
+
+    Raises:
+        ValueError: the file is malformed, or it holds a finished run of another
+            configuration (the message names the directory and what to do).
+    """
+    if not os.path.isfile(record_path):
+        return None
+    record = read_json(record_path, "run record", "delete it to recompute the cell")
+    if not isinstance(record, dict):
+        raise ValueError(f"malformed run record {record_path}: not a JSON object; delete it to recompute the cell")
+    if record.get("status") not in FINISHED:
+        return None
+    if record.get("config_hash") != chash:
+        run_dir = os.path.dirname(record_path)
+        raise ValueError(
+            f"{run_dir} holds a finished run of a different configuration (hash {record.get('config_hash')} "
+            f"vs {chash}); use another --out/--name or delete that directory"
+        )
+    return record
+
+
+def _slice_rows(x: torch.Tensor, dist: DistContext) -> torch.Tensor:
+    """This rank's share of a global batch (rows ``rank, rank + world, ...``)."""
+    return x[dist.rank :: dist.world_size] if dist.data_parallel else x
+
+
 def run_cell(
     cfg: dict,
     arch: str,
@@ -211,6 +249,7 @@ def run_cell(
     *,
     on_progress: Callable[[dict], None] | None = None,
     stop_after_steps: int | None = None,
+    dist: DistContext | None = None,
 ) -> dict:
     """Train one cell of the grid with checkpoints; resume from its saved state; return its record.
 
@@ -223,35 +262,34 @@ def run_cell(
         on_progress: called with ``{"step", "total", "phase", "loss"}`` as the run advances.
         stop_after_steps: stop (raise :class:`RunInterrupted`) after this many training steps of
             this call, *without* saving -- the test stand-in for a killed process.
+        dist: the ``torchrun`` context (:func:`gpu_experiments.distributed.init_from_env`); under
+            data parallelism every rank must call this with the same cell.
 
     Returns:
         The record (also in ``runs/<cell>/record.json``): configuration, metrics at every
         checkpoint, timings and status.
     """
-    cell_cfg = cell_config(cfg, arch, optimizer)
-    chash = config_hash({**cell_cfg, "seed": seed, "dataset": data.fingerprint()})
+    dist = dist or DistContext()
+    writer = dist.is_writer
+    chash = cell_hash(cfg, arch, optimizer, seed, data)
     run_dir = os.path.join(out_dir, "runs", cell_name(arch, optimizer, seed))
-    os.makedirs(run_dir, exist_ok=True)
+    if writer:
+        os.makedirs(run_dir, exist_ok=True)
     record_path = os.path.join(run_dir, "record.json")
     state_path = os.path.join(run_dir, "state.pt")
     report = on_progress or (lambda info: None)
 
-    if os.path.isfile(record_path):
-        with open(record_path) as fh:
-            record = json.load(fh)
-        if record.get("status") in FINISHED:
-            if record.get("config_hash") != chash:
-                raise ValueError(
-                    f"{run_dir} holds a finished run of a different configuration (hash {record.get('config_hash')} "
-                    f"vs {chash}); use another --out/--name or delete that directory"
-                )
-            report({"step": record["total_steps"], "total": record["total_steps"], "phase": "done (cached)"})
-            return record
+    record = finished_record(record_path, chash)
+    if record is not None:
+        report({"step": record["total_steps"], "total": record["total_steps"], "phase": "done (cached)"})
+        return record
 
     tr = cfg["training"]
     hcfg = dict(cfg["hessian"])
     hcfg["exact_blocks"] = list(hcfg.get("exact_blocks_by_arch", {}).get(arch, hcfg.get("exact_blocks", [])))
     batch_size = tr["batch_size"]
+    if dist.data_parallel and batch_size % dist.world_size:
+        raise ValueError(f"batch_size {batch_size} is not divisible by the {dist.world_size} data-parallel ranks")
     n_train = data.x_train.shape[0]
     steps_per_epoch = n_train // batch_size
     if steps_per_epoch < 1:
@@ -281,8 +319,9 @@ def run_cell(
     state = {"step": 0, "metrics": [], "running_loss_sum": 0.0, "running_loss_count": 0, "train_seconds": 0.0,
              "hessian_seconds": 0.0}
     resumed_from = None
+    dist.barrier()  # the writer's last state is on disk before anyone reads it
     if os.path.isfile(state_path):
-        saved = torch.load(state_path, map_location=device, weights_only=False)
+        saved = load_training_state(state_path, map_location=device)
         if saved.get("config_hash") == chash:
             model.load_state_dict(saved["model"])
             opt.load_state_dict(saved["optimizer"])
@@ -291,36 +330,47 @@ def run_cell(
             resumed_from = state["step"]
 
     def save_state():
-        atomic_torch_save(state_path, {"config_hash": chash, "model": model.state_dict(),
-                                       "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                                       "state": state})
+        if writer:
+            save_training_state(state_path, config_hash=chash, model=model.state_dict(),
+                                optimizer=opt.state_dict(), scheduler=sched.state_dict(), state=state)
 
     cache_dir = os.path.join(out_dir, "cache")
-    os.makedirs(cache_dir, exist_ok=True)
+    if writer:
+        os.makedirs(cache_dir, exist_ok=True)
+    cache_path = os.path.join(cache_dir, f"init__{arch}__seed{seed}__{init_cache_key(cfg, arch, seed)}.json")
 
-    def measure(step: int, index: int) -> dict:
+    def compute_metrics(step: int, index: int) -> dict:
         t0 = time.perf_counter()
-        cache_path = os.path.join(cache_dir, f"init__{arch}__seed{seed}__{init_cache_key(cfg, arch, seed)}.json")
         if step == 0 and os.path.isfile(cache_path):
-            with open(cache_path) as fh:
-                    m = json.load(fh)
+            m = read_json(cache_path, "step-0 metrics cache", "delete it to recompute")
             m["from_cache"] = True
             m["lr"] = opt.param_groups[0]["lr"]  # the cached record was written by another optimizer
             m["seconds"] = 0.0
             return m
         report({"step": step, "total": total, "phase": f"metrics @{percents[index]}%"})
-        test_loss, test_acc = evaluate(model, data.x_test, data.y_test, ebs, device)
-        train_loss, train_acc = evaluate(model, data.x_train[:train_eval_limit], data.y_train[:train_eval_limit],
-                                         ebs, device)
-        running = (state["running_loss_sum"] / state["running_loss_count"]) if state["running_loss_count"] else None
-        h = (hessian_metrics(model, eval_batches, hcfg, seed=10_007 * seed + index, device=device, optimizer=opt)
-             if hcfg.get("enabled", True) else None)
+        with InterruptWatch() as watch:
+            test_loss, test_acc = evaluate(model, data.x_test, data.y_test, ebs, device)
+            train_loss, train_acc = evaluate(model, data.x_train[:train_eval_limit], data.y_train[:train_eval_limit],
+                                             ebs, device)
+            running = (state["running_loss_sum"] / state["running_loss_count"]) if state["running_loss_count"] else None
+            h = (hessian_metrics(model, eval_batches, hcfg, seed=10_007 * seed + index, device=device, optimizer=opt)
+                 if hcfg.get("enabled", True) else None)
+            watch.check()  # a Ctrl-C that an estimator turned into a partial result
+        if h is not None and dist.data_parallel:
+            h["parallel"] = {"world_size": dist.world_size, "hessian": "rank 0 (full evaluation set)"}
         m = {"step": step, "percent": percents[index], "test_accuracy": test_acc, "test_loss": test_loss,
              "train_loss": train_loss, "train_accuracy": train_acc, "train_loss_running": running,
              "lr": opt.param_groups[0]["lr"], "hessian": h, "seconds": time.perf_counter() - t0}
+        m = sanitize(m)  # what the record will hold (and what a resumed run reads back)
         if step == 0:
-            atomic_json(cache_path, m)
+            atomic_json(cache_path, m)  # only complete measurements reach the cache
         return m
+
+    def measure(step: int, index: int) -> dict:
+        if not dist.data_parallel:
+            return compute_metrics(step, index)
+        m = compute_metrics(step, index) if dist.rank == 0 else None
+        return dist.broadcast(m)
 
     # checkpoint 0 (and any checkpoint at the resumed step that is missing)
     done_steps = {m["step"] for m in state["metrics"]}
@@ -333,6 +383,12 @@ def run_cell(
             state["running_loss_sum"], state["running_loss_count"] = 0.0, 0
             save_state()
 
+    train_model = model
+    if dist.data_parallel:
+        from torch.nn.parallel import DistributedDataParallel
+
+        # gradients are averaged over ranks; batch norm keeps per-rank batch statistics
+        train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     model.train()
     use_amp = tr.get("amp", "none") == "bf16" and device.type == "cuda"
     augment = bool(tr.get("augment", False))
@@ -357,10 +413,11 @@ def run_cell(
             idx = perm[pos * batch_size : (pos + 1) * batch_size]
             xb, yb = x_all[idx].to(device, non_blocking=True), y_all[idx].to(device, non_blocking=True)
             if augment:
-                xb = augment_crop_flip(xb, seed, step)
+                xb = augment_crop_flip(xb, seed, step)  # on the global batch: the same images as one process
+            xb, yb = _slice_rows(xb, dist), _slice_rows(yb, dist)
             opt.zero_grad(set_to_none=True)
             with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
-                out = model(xb)
+                out = train_model(xb)
             loss = nn.functional.cross_entropy(out.float(), yb)
             loss.backward()
             try:
@@ -368,7 +425,7 @@ def run_cell(
             except NonFiniteGradientError as exc:  # Lion/tanh-Lion refuse a NaN/inf gradient before stepping
                 raise TrainingDiverged(f"{arch}/{optimizer}/seed {seed}: {exc}") from None
             sched.step()
-            lval = float(loss.detach())
+            lval = float(dist.mean(loss.detach()))  # the global batch's mean loss
             if not math.isfinite(lval):
                 raise TrainingDiverged(f"{arch}/{optimizer}/seed {seed}: training loss is {lval} at step {step + 1}")
             state["running_loss_sum"] += lval
@@ -387,6 +444,7 @@ def run_cell(
                 t_train += time.perf_counter() - t_eval
             if state["step"] in ckpt_steps:
                 state["train_seconds"] += time.perf_counter() - t_train
+                t_train = time.perf_counter()
                 i = ckpt_steps.index(state["step"])
                 m = measure(state["step"], i)
                 state["hessian_seconds"] += m["seconds"]
@@ -419,6 +477,7 @@ def run_cell(
         "optimizer": optimizer,
         "seed": seed,
         "device": str(device),
+        "world_size": dist.world_size if dist.data_parallel else 1,
         "dataset": data.name,
         "dataset_description": data.description,
         "synthetic_data": data.synthetic,
@@ -438,8 +497,10 @@ def run_cell(
         "curve": state["curve"],
         "torch": torch.__version__,
     }
-    atomic_json(record_path, record)
-    if not tr.get("keep_final_state", False) and os.path.isfile(state_path):
-        os.remove(state_path)  # the record is the result; weights of finished runs are not kept by default
+    if writer:
+        atomic_json(record_path, record)
+        if not tr.get("keep_final_state", False) and os.path.isfile(state_path):
+            os.remove(state_path)  # the record is the result; weights of finished runs are not kept by default
+    dist.barrier()
     report({"step": total, "total": total, "phase": "done"})
-    return record
+    return sanitize(record)

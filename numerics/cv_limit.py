@@ -20,7 +20,7 @@ Stability notes:
   could exceed 1e-17 of the result (tails so heavy that E[Y log Y] has mass beyond 1e300, e.g.
   Pareto with b ≈ 1) a ``ValueError`` points to the mpmath twin instead.
 
-References: THEOREMS.md §A, Thm 3.7; Cover & Thomas (2006) ch. 2 (KL to uniform).
+References: Tan & Huang (2025), Thm 3.7 (statements ``thm-3.7`` and ``thm-3.7/limit`` in docs/statements.md); Cover & Thomas (2006) ch. 2 (KL to uniform).
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def entropy_gap_limit(dist) -> float:
             density singular at a finite end of the support (the message points to the mpmath twin).
         ArithmeticError: the quadrature's error estimate exceeds 1e-11 of the result.
 
-    Reference: THEOREMS.md §A, Thm 3.7.
+    Reference: Tan & Huang (2025), Thm 3.7 (statement ``thm-3.7/limit``).
     """
     a, b, m = _check_frozen(dist)
     log_m = math.log(m)

@@ -19,7 +19,7 @@ Stability notes (why the float code is not the textbook formula):
 
 References: S. Kullback, Information Theory and Statistics (1959) (Gaussian KL);
 D. McAllester, "PAC-Bayesian model averaging" (COLT 1999) and A. Maurer, "A note on the
-PAC Bayesian theorem" (2004) (the ``log(2√N/δ)`` form); THEOREMS.md §A, Thms 3.3 and 3.4.
+PAC Bayesian theorem" (2004) (the ``log(2√N/δ)`` form); statements ``thm-3.3/*`` and ``thm-3.4/*`` in docs/statements.md.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def gaussian_kl(mu0, S0, mu1, S1):
     Raises:
         ValueError: NaN/inf, empty, shape mismatch, non-symmetric or non-PD covariance.
 
-    Reference: Kullback (1959); THEOREMS.md Thm 3.4 (checked against the eigenvalue form).
+    Reference: Kullback (1959); statement ``thm-3.4/kl-formula`` (checked against the eigenvalue form).
     """
     mu0, mu1 = _as_array(mu0, "mu0"), _as_array(mu1, "mu1")
     S0, S1 = _as_array(S0, "S0"), _as_array(S1, "S1")
@@ -211,7 +211,7 @@ def laplace_pac_bayes_kl(eigenvalues, theta_norm_sq, sigma2):
         theta_norm_sq: ‖θ*‖² ≥ 0, shape (...).
         sigma2: prior variance σ² > 0, shape (...).
 
-    Reference: THEOREMS.md §A, Thm 3.4.
+    Reference: Tan & Huang (2025), Thm 3.4 (statements ``thm-3.4/*``).
     """
     lam = _as_array(eigenvalues, "eigenvalues")
     if lam.ndim == 0:
@@ -258,7 +258,7 @@ def laplace_posterior(H, theta_map, sigma2):
     Raises:
         ValueError: NaN/inf, shapes, non-symmetric H, or H + σ⁻²I not positive definite.
 
-    Reference: THEOREMS.md §A, Thm 3.3.
+    Reference: Tan & Huang (2025), Thm 3.3 (statements ``thm-3.3/*``).
     """
     H = _as_array(H, "H")
     th = _as_array(theta_map, "theta_map")
@@ -282,7 +282,7 @@ def laplace_posterior(H, theta_map, sigma2):
 
 
 def pac_bayes_bound(emp_risk, kl, n, delta):
-    """McAllester/Maurer PAC-Bayes bound (as in THEOREMS.md Thm 3.4), loss in [0, 1]:
+    """McAllester/Maurer PAC-Bayes bound (as in Thm 3.4 of Tan & Huang 2025), loss in [0, 1]:
 
     ``E_Q[L] ≤ E_Q[L̂] + sqrt((KL(Q‖P) + log(2√N/δ)) / (2N))`` with probability ≥ 1 − δ.
 
@@ -294,7 +294,7 @@ def pac_bayes_bound(emp_risk, kl, n, delta):
 
     Returns the bound (may exceed 1, i.e. be vacuous). Vectorised (broadcast).
 
-    Reference: Maurer (2004); McAllester (1999); THEOREMS.md §A, Thm 3.4.
+    Reference: Maurer (2004); McAllester (1999); statement ``thm-3.4/bound``.
     """
     e = _as_array(emp_risk, "emp_risk")
     k = _as_array(kl, "kl")

@@ -1,4 +1,4 @@
-"""Executable statements of THEOREMS.md: checkers, verdicts, campaigns.
+"""Executable statements of the paper (listed in docs/statements.md): checkers, verdicts, campaigns.
 
 Public API for users' own statements: :class:`Inequality` (claims ``lhs ≤ rhs``
 or identities over a Hypothesis domain), :class:`Statement` (anything else),

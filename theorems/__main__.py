@@ -1,9 +1,10 @@
-"""``python -m theorems``: check the statements of THEOREMS.md and print a verdict table.
+"""``python -m theorems``: check the statements (docs/statements.md) and print a verdict table.
 
     python -m theorems check [IDS...] [--effort quick|full] [--json PATH] [--md PATH]
     python -m theorems fuzz [IDS...] [--statement FILE.py:NAME] --budget 10m --workers N --seed S --db PATH
     python -m theorems list
     python -m theorems verify REPORT.json     # recompute every counterexample independently
+    python -m theorems docs [--out docs/statements.md] [--report R.json | --run]  # statements reference
 """
 
 from __future__ import annotations
@@ -101,6 +102,18 @@ def cmd_verify(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_docs(args) -> int:
+    from theorems import docs
+
+    try:
+        out = docs.write(Path(args.out), None if args.run else Path(args.report), run=args.run)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_fuzz(args) -> int:
     from theorems import campaign
 
@@ -151,6 +164,11 @@ def main(argv=None) -> int:
     v = sub.add_parser("verify", help="recompute the counterexamples of a JSON report in mpmath")
     v.add_argument("report")
     v.set_defaults(func=cmd_verify)
+    d = sub.add_parser("docs", help="write the statements reference generated from the registry")
+    d.add_argument("--out", default="docs/statements.md")
+    d.add_argument("--report", default="reports/theorems/verdicts.json", help="verdict report for the evidence lines")
+    d.add_argument("--run", action="store_true", help="run the quick checks now instead of reading --report")
+    d.set_defaults(func=cmd_docs)
     args = ap.parse_args(argv)
     return args.func(args)
 

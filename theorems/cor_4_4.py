@@ -13,7 +13,7 @@ What this module computes, every run:
   counterexample. Mutants replace the condition ("never", "|μ| ≤ 10⁻⁶σ",
   "μ ≤ 0").
 
-Reference: the paper under test (seed 001), Section 4, Cor 4.4; THEOREMS.md §B.
+Reference: Tan & Huang (2025), Section 4, Cor 4.4 (statements ``cor-4.4``, ``cor-4.4/equality`` in docs/statements.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Lemma 3.5: the symmetrised divergence to uniform is at most TV·log(p_max/p_min); the misreading is false.
 
-Reading (THEOREMS.md, consistent with the proof's partition into p_i ≥ 1/n and p_i < 1/n):
+Reading (consistent with the proof's partition into p_i ≥ 1/n and p_i < 1/n):
 for p a distribution on n points with every p_i > 0,
 
     KL(p‖u) + KL(u‖p) = Σ_i (p_i − 1/n) log(n p_i) ≤ TV(p, u) · log(p_max / p_min),
@@ -229,7 +229,7 @@ lemma = _WithEvidence(
     title="Lemma 3.5: KL(p‖u) + KL(u‖p) ≤ TV(p,u)·log(p_max/p_min)",
     claim="For p on n points with all p_i > 0: Σ (p_i − 1/n) log(n p_i) = KL(p‖u) + KL(u‖p) "
     "≤ TV(p, u) · log(p_max / p_min).",
-    reading="THEOREMS.md's reading (eq. (15) lost its formula; this is the one the proof's partition "
+    reading="The reading consistent with the proof (eq. (15) lost its formula; this is the one the proof's partition "
     "p_i ≥ 1/n / p_i < 1/n proves). lhs: numerics.divergence.jeffreys_divergence / _mp; rhs: "
     "total_variation × log κ. Tight (equality) on two-valued p, which the domain draws often.",
     domain=domain,

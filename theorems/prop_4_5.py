@@ -29,7 +29,7 @@ Exact integrals (one integrand per quantity, written against :class:`AcbOps` /
   ``log cosh w ≤ |w|``).
 
 Reference: T. M. Cover, J. A. Thomas, Elements of Information Theory (2006),
-Thm 2.10.1 (Fano); the paper under test (seed 001), Prop 4.5; THEOREMS.md §B.
+Thm 2.10.1 (Fano); Tan & Huang (2025), Prop 4.5 (statements ``prop-4.5``, ``prop-4.5/inverse`` in docs/statements.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""All statements of THEOREMS.md, in the order of the paper."""
+"""All statements, in the order of the paper (reference: ``python -m theorems docs`` → docs/statements.md)."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ What this module computes, every run:
   {±1} with mean m is ((1−m)/2, (1+m)/2), so the constraint set is a single point
   and "maximum entropy" is automatic — the derivation is correct but generic).
 
-Reference: the paper under test (seed 001), Section 4.1; THEOREMS.md §B; Cover &
+Reference: Tan & Huang (2025), Section 4.1 (statements ``sec-4.1/*`` in docs/statements.md); Cover &
 Thomas (2006), §2.8–2.9 (data processing, sufficient statistics) and §12.1
 (maximum entropy); Tishby, Pereira, Bialek, "The information bottleneck method" (1999).
 """

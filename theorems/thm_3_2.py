@@ -109,6 +109,8 @@ def dimension_free_bound(kappa):
 
 
 def dimension_free_bound_exact(kappa, B):
+    if kappa == 1:  # c = κ log κ/(κ − 1) → 1 as κ → 1, and c − 1 − log c → 0 (the bound's limit)
+        return B.num(0)
     kappa = B.num(kappa)
     c = kappa * B.log(kappa) / (kappa - 1)
     return c - 1 - B.log(c)
@@ -259,7 +261,7 @@ supremum = Inequality(
     title="Thm 3.2 corrected: entropy gap ≤ G*(n,κ) = max_m G(n,m,κ)",
     claim="The exact supremum of the gap over n-spectra with condition number κ is the two-valued gap "
     "max_{m=1..n−1} G(n,m,κ), G = mκ log κ/(mκ+n−m) + log(n/(mκ+n−m)).",
-    reading="Suite's correction of Thm 3.2 (THEOREMS.md, review).",
+    reading="This suite's correction of Thm 3.2: the exact supremum over n-spectra.",
     domain=domain,
     derive=_derive,
     sized_domain=_sized_domain,
@@ -279,7 +281,7 @@ dimension_free = Inequality(
     id="thm-3.2/dimension-free",
     title="Thm 3.2 corrected: entropy gap ≤ c − 1 − log c, c = κ log κ/(κ−1)",
     claim="For every n: log n − H(p) ≤ c − 1 − log c with c = κ log κ/(κ − 1); sharp as n → ∞.",
-    reading="Review's dimension-free bound (THEOREMS.md).",
+    reading="The dimension-free bound implied by the supremum (n → ∞).",
     domain=domain,
     derive=_derive,
     sized_domain=_sized_domain,
@@ -323,7 +325,7 @@ simple = Inequality(
     id="thm-3.2/simple",
     title="c − 1 − log c ≤ min((log κ)²/8, log κ)",
     claim="The dimension-free bound is at most min((log κ)²/8, log κ); the first is sharp as κ → 1.",
-    reading="Review's simpler bounds (THEOREMS.md).",
+    reading="Two simpler closed forms that bound the dimension-free bound.",
     domain=_kappa_domain(),
     prepare=exactify,
     lhs_float=lambda x: float(dimension_free_bound(x["kappa"])),

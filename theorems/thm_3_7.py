@@ -29,7 +29,7 @@ Mutants (false claims of the same shape) are refuted with a certified counterexa
 whose exact limit (or exact finite-n mean) differs from the claimed value, proven in Arb
 and recomputed independently by mpmath quadrature in :meth:`GapLimit.verify_counterexample`.
 
-References: Tan & Huang (2025), Thm 3.7; THEOREMS.md §A; Cover & Thomas (2006) ch. 2.
+References: Tan & Huang (2025), Thm 3.7 (statements ``thm-3.7``, ``thm-3.7/limit`` in docs/statements.md); Cover & Thomas (2006) ch. 2.
 """
 
 from __future__ import annotations
@@ -48,10 +48,7 @@ from numerics.backends import MP, Arb, certified_sign
 from numerics.entropy import entropy_gap
 from theorems.statement import Counterexample, Statement, Verdict, inputs_from_strings, inputs_to_strings
 
-try:  # written in parallel by another helper; the check runs without it (closed forms only)
-    from numerics import cv_limit
-except ImportError:  # pragma: no cover
-    cv_limit = None
+from numerics import cv_limit
 
 # ----------------------------------------------------------------------------
 # Laws: exact parameters (Fractions), closed forms written once against a backend
@@ -163,8 +160,6 @@ def _label(c: dict) -> str:
 
 def limit_quadrature_mp(c: dict, dps: int = 30):
     """E[Y log Y] by mpmath quadrature of the density (numerics.cv_limit), independent of the closed forms."""
-    if cv_limit is None:  # pragma: no cover
-        raise RuntimeError("numerics.cv_limit is not available")
     params = {k: float(v) for k, v in _params_mp(c).items()}
     family = "lognormal" if c["family"] == "lognormal" else c["family"]
     return cv_limit.entropy_gap_limit_mp(family, params, dps=dps)
@@ -527,16 +522,15 @@ class GapLimit(Statement):
             row = {"law": _label(c), "cv": math.sqrt(float(cv2.mid())), "exact_limit": L,
                    "enclosure": L_ball.str(15, radius=True), "cv2_half": float(cv2.mid()) / 2,
                    "ratio_cv2half_over_limit": float(cv2.mid()) / 2 / L}
-            if cv_limit is not None:
-                q = _cached_quadrature(c)
-                cross = abs(float(q) - L) / L
-                row["mp_quadrature"] = float(q)
-                fl = _cached_scipy(c)
-                row["scipy_quadrature"] = fl
-                if isinstance(fl, float):
-                    cross = max(cross, abs(fl - L) / L)
-                worst_cross = max(worst_cross, cross)
-                row["rel_diff_quadratures"] = f"{cross:.1e}"
+            q = _cached_quadrature(c)
+            cross = abs(float(q) - L) / L
+            row["mp_quadrature"] = float(q)
+            fl = _cached_scipy(c)
+            row["scipy_quadrature"] = fl
+            if isinstance(fl, float):
+                cross = max(cross, abs(fl - L) / L)
+            worst_cross = max(worst_cross, cross)
+            row["rel_diff_quadratures"] = f"{cross:.1e}"
             with MP(30) as B:
                 C = self.claimed(c, None, B)
             if C is not None:
@@ -548,10 +542,9 @@ class GapLimit(Statement):
                 if cx is not None:
                     deviations.append((float(abs(C - L) / L), c, None, cx))
         evidence["limits"] = table
-        if cv_limit is not None:
-            evidence["closed_form_vs_quadrature_max_rel_diff"] = f"{worst_cross:.1e}"
-            if worst_cross > 1e-9:
-                raise ArithmeticError(f"closed forms and quadrature disagree by {worst_cross:.1e}: a bug, not a verdict")
+        evidence["closed_form_vs_quadrature_max_rel_diff"] = f"{worst_cross:.1e}"
+        if worst_cross > 1e-9:
+            raise ArithmeticError(f"closed forms and quadrature disagree by {worst_cross:.1e}: a bug, not a verdict")
 
         # 2. finite-n claims against the exact gamma-family mean
         if self.finite_n:

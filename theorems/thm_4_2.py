@@ -17,7 +17,7 @@ What this module computes, every run:
 That the MAP rule minimises the error probability, and that its error is
 ``Φ(−|μ|/σ)``, is Thm 4.3 (``thm-4.3``), checked against arbitrary classifiers.
 
-Reference: the paper under test (seed 001), Section 4, Thm 4.2; THEOREMS.md §B;
+Reference: Tan & Huang (2025), Section 4, Thm 4.2 (statement ``thm-4.2`` in docs/statements.md);
 Cover & Thomas (2006) §2 (Bayes rule).
 """
 

@@ -27,7 +27,7 @@ The shared pieces (channel-parameter strategy, rule strategy, exact errors, the
 Arb/mpmath integrator) live here and are imported by ``thm_4_2``, ``cor_4_4``,
 ``prop_4_5`` and ``sec_4_1``.
 
-Reference: the paper under test (seed 001), Section 4, Thm 4.3; THEOREMS.md §B.
+Reference: Tan & Huang (2025), Section 4, Thm 4.3 (statement ``thm-4.3`` in docs/statements.md).
 Cover & Thomas (2006), §2.10 (Bayes error); F. Johansson, "Numerical integration
 in arbitrary-precision ball arithmetic", ICMS 2018 (``acb_calc_integrate``).
 """

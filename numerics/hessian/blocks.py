@@ -1,4 +1,4 @@
-"""Per-block curvature report and the deviation among blocks (THEOREMS.md §3.3, §E).
+"""Per-block curvature report and the deviation among blocks (the paper's Section 3).
 
 A *block* is one parameter tensor (ResNet-18 has 62) or a named group; its
 curvature is the diagonal block ``H_bb`` of the Hessian (or of the GGN) -- the

@@ -1,4 +1,4 @@
-"""Tests of gpu_experiments.gradient_channel (issue 8: the information check on real training).
+"""Tests of gpu_experiments.gradient_channel (the information check on real training).
 
 What is checked, and against what:
 

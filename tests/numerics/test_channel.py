@@ -238,7 +238,7 @@ def test_agreement_catches_a_dropped_term(monkeypatch):
 
 
 # ----------------------------------------------------------------------------
-# the numbers quoted in THEOREMS.md §B, reproduced from first principles
+# the numbers quoted for Section 4 (docs/statements.md), reproduced from first principles
 # ----------------------------------------------------------------------------
 
 def test_literals_at_mu_sigma_one():

@@ -141,7 +141,7 @@ def test_mpmath_quadrature_agrees_with_closed_forms():
 
 
 # ----------------------------------------------------------------------------
-# the numbers quoted in THEOREMS.md Thm 3.7
+# the numbers quoted for Thm 3.7 (statement thm-3.7 in docs/statements.md)
 # ----------------------------------------------------------------------------
 
 def test_literals():
