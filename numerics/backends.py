@@ -8,8 +8,13 @@ A formula is written against a small namespace ``B`` (``B.num``, ``B.log``,
   that provably contains the exact value, which is what certifies a
   counterexample.
 
-Inputs are exact: ``fractions.Fraction``, ``int``, decimal strings, or floats
-(a float is the exact binary rational it stores).
+Inputs are exact: ``fractions.Fraction``, ``int`` or decimal strings. The mpmath
+backend also takes floats and mpmath numbers (it is an oracle, not a proof). The
+Arb backend refuses them: a ball is only ever made from an exact input or by an
+Arb operation, so a certificate never rests on a number that was rounded on its
+way in (:class:`InexactInputError`). A float that *is* the exact input (a drawn
+test point) enters through :func:`exactify`-style conversion to ``Fraction`` first,
+or explicitly through ``B.exact_float(x)``.
 
 Reference: F. Johansson, "Arb: efficient arbitrary-precision midpoint-radius
 interval arithmetic", IEEE Trans. Computers 66 (2017).
@@ -18,11 +23,21 @@ interval arithmetic", IEEE Trans. Computers 66 (2017).
 from __future__ import annotations
 
 import math
+import numbers
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 
 import flint
 import mpmath
+
+
+class InexactInputError(TypeError):
+    """A non-exact number (float, mpmath, numpy) reached the Arb backend."""
+
+
+def _is_exact(x) -> bool:
+    return isinstance(x, (numbers.Rational, str, flint.fmpq, flint.fmpz))
 
 
 def to_fraction(x) -> Fraction:
@@ -86,6 +101,18 @@ class MP:
     def pi():
         return +mpmath.pi
 
+    @staticmethod
+    def exact_float(x: float):
+        return mpmath.mpf(x)
+
+    @staticmethod
+    def max(a, b):
+        return mpmath.mpf(a) if a >= b else mpmath.mpf(b)
+
+    @staticmethod
+    def min(a, b):
+        return mpmath.mpf(a) if a <= b else mpmath.mpf(b)
+
 
 @dataclass
 class Arb:
@@ -105,10 +132,44 @@ class Arb:
         flint.ctx.prec = self._saved.pop()
 
     def num(self, x):
+        """A ball from an exact input (``Fraction``, ``int``, decimal string) or an Arb ball.
+
+        Raises:
+            InexactInputError: for floats, numpy scalars and mpmath numbers -- their value was
+                rounded before it got here, so a ball around it would certify the wrong number.
+        """
         if isinstance(x, flint.arb):
             return x
-        f = to_fraction(x)
+        if isinstance(x, (flint.fmpq, flint.fmpz)):
+            return flint.arb(x)
+        if not _is_exact(x):
+            raise InexactInputError(
+                f"the Arb backend got {type(x).__module__}.{type(x).__name__} {x!r}: balls are made only from "
+                "exact inputs (Fraction, int, decimal string) or Arb operations. Write the constant exactly "
+                "(Fraction(1, 10), '0.1'), compute it with B.log/B.exp/... instead of mpmath or math, or use "
+                "B.exact_float(x) if the float's binary value is meant exactly"
+            )
+        f = to_fraction(int(x) if isinstance(x, numbers.Integral) else x)
         return flint.arb(flint.fmpq(f.numerator, f.denominator))
+
+    @staticmethod
+    def exact_float(x: float):
+        """The exact binary rational stored in the float ``x``, as a ball of radius 0."""
+        if isinstance(x, bool) or not isinstance(x, (float, int)):
+            raise InexactInputError(f"exact_float takes a Python float, got {type(x).__name__}")
+        if not math.isfinite(x):
+            raise ValueError(f"exact_float: {x} is not a finite number")
+        f = Fraction(x)
+        return flint.arb(flint.fmpq(f.numerator, f.denominator))
+
+    @staticmethod
+    def max(a, b):
+        """A ball containing max(a, b) (sound for both directions of a certificate)."""
+        return a.max(b)
+
+    @staticmethod
+    def min(a, b):
+        return a.min(b)
 
     @staticmethod
     def log(x):
@@ -179,26 +240,44 @@ def arb_to_ball(x, prec: int) -> Ball:
     )
 
 
-def certified_sign(formula, *, precisions=(64, 128, 256, 512, 1024, 2048)) -> tuple[int, Ball]:
+def _as_ball(x, B: "Arb"):
+    """An Arb result as a ball: exact Python values (an infinite KL is ``math.inf``) are allowed."""
+    if isinstance(x, flint.arb):
+        return x
+    if isinstance(x, float) and not math.isfinite(x):
+        return flint.arb(x)  # ±inf and NaN are exact symbols, not rounded numbers
+    return B.num(x)
+
+
+def certified_sign(formula, *, precisions=(64, 128, 256, 512, 1024, 2048),
+                   seconds: float | None = None) -> tuple[int, Ball]:
     """Sign of an exact real given by ``formula(B)``, proven by Arb at rising precision.
 
     Args:
         formula: callable taking an ``Arb`` backend and returning an ``flint.arb``.
         precisions: working precisions (bits) to try in turn.
+        seconds: time allowed. Each doubling of the precision costs at least twice the last
+            evaluation, so a precision whose predicted end lies past the limit is not started.
 
     Returns:
         ``(sign, ball)`` with sign in {-1, 0, +1}; 0 means the sign could not be
-        proven even at the highest precision (the value may be exactly zero).
+        proven (the value may be exactly zero, or the time ran out).
     """
     ball = None
+    t0 = time.perf_counter()
+    last = 0.0
     for prec in precisions:
+        if seconds is not None and ball is not None and time.perf_counter() - t0 + 2 * last > seconds:
+            break
+        t1 = time.perf_counter()
         with Arb(prec) as B:
-            x = formula(B)
+            x = _as_ball(formula(B), B)
             ball = arb_to_ball(x, prec)
             if x.upper() < 0:
                 return -1, ball
             if x.lower() > 0:
                 return 1, ball
+        last = time.perf_counter() - t1
     return 0, ball
 
 

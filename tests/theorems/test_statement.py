@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from fractions import Fraction
 
 from hypothesis import strategies as st
@@ -34,11 +35,18 @@ def _float_noise_statement():
     )
 
 
-def test_float_only_violation_is_an_artefact_not_a_counterexample():
-    r = _float_noise_statement().check()
+def test_float_only_violation_within_the_stated_side_tolerance_is_an_artefact():
+    r = replace(_float_noise_statement(), side_tol=1e-8).check()  # the float sides are stated good to 1e-8
     assert r.verdict is Verdict.HOLDS
     assert r.counterexample is None
     assert r.evidence["numerical_artefacts"] >= 1
+
+
+def test_float_side_beyond_its_tolerance_is_a_finding_not_an_artefact():
+    r = _float_noise_statement().check()  # default side_tol 1e-10 < the 1e-9 the float lhs is off by
+    assert r.verdict is Verdict.INCONSISTENT
+    assert r.counterexample is None
+    assert "disagree" in r.evidence["summary"]
 
 
 def test_true_violation_is_certified_and_simplified():
