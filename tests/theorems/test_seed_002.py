@@ -13,7 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from numerics import exact_linalg as xl
+from numerics import steepest_descent as sd
 from theorems import seed_002 as s2
+from theorems.seed_002 import adam as ad
+from theorems.seed_002 import sign as sg
+from theorems.seed_002 import spectral as ss
 from theorems.statement import Verdict
 
 EPS = np.finfo(float).eps
@@ -144,14 +149,14 @@ def test_tampered_certificates_are_rejected():
 # ----------------------------------------------------------------------------
 
 
-safe_vectors = s2.gradient_vectors(1, 8, -150, 150, kinds=("plain", "zeros", "logmag", "equal")).map(
+safe_vectors = sg.gradient_vectors(1, 8, -150, 150, kinds=("plain", "zeros", "logmag", "equal")).map(
     lambda g: np.array([0.0 if v == 0 else math.copysign(min(max(abs(float(v)), 1e-150), 1e150), float(v)) for v in g])
 )
 
 
 def _check_adam(g, eps, b1, b2, step):
-    uf = s2.adam_update(g, eps, b1, b2, step)
-    um = s2.adam_update_mp(g, eps, b1, b2, step)
+    uf = sd.adam_update(g, eps, b1, b2, step)
+    um = sd.adam_update_mp(g, eps, b1, b2, step)
     # ≤ 10 roundings plus 1 − β^t, whose relative error is ε_mach/(1 − β^t) ≤ 1e3·ε_mach for β ≤ 0.999
     tol = 2e4 * EPS
     for a, b in zip(uf, um):
@@ -165,25 +170,25 @@ def test_adam_update_matches_mp(g, eps, b1, b2, step):
 
 
 def test_adam_agreement_check_can_fail(monkeypatch):
-    real = s2.adam_update
-    monkeypatch.setattr(s2, "adam_update", lambda *a, **k: real(*a, **k) * (1 + 1e-6))
+    real = sd.adam_update
+    monkeypatch.setattr(sd, "adam_update", lambda *a, **k: real(*a, **k) * (1 + 1e-6))
     with pytest.raises(AssertionError):
         _check_adam(np.array([1.0, -2.0, 3.0]), 1e-8, 0.9, 0.999, 3)
 
 
 def test_adam_zero_betas_is_g_over_abs_g_plus_eps():
     g = np.array([3.0, -0.5, 0.0, 1e-150])
-    np.testing.assert_array_equal(s2.adam_update(g, 1e-8), g / (np.abs(g) + 1e-8))
-    np.testing.assert_array_equal(s2.adam_update(np.array([2.0, -7.0]), 0.0), [1.0, -1.0])  # ε = 0: sign exactly
-    assert s2.adam_update_exact([Fraction(3), F(-1, 2), F(0)], F(1, 10)) == [F(30, 31), F(-5, 6), F(0)]
+    np.testing.assert_array_equal(sd.adam_update(g, 1e-8), g / (np.abs(g) + 1e-8))
+    np.testing.assert_array_equal(sd.adam_update(np.array([2.0, -7.0]), 0.0), [1.0, -1.0])  # ε = 0: sign exactly
+    assert ad.adam_update_exact([Fraction(3), F(-1, 2), F(0)], F(1, 10)) == [F(30, 31), F(-5, 6), F(0)]
 
 
 @st.composite
 def well_conditioned_full_rank(draw):
-    c = draw(s2.gradient_matrices(4))
+    c = draw(ss.gradient_matrices(4))
     Gf = np.array([[float(v) for v in row] for row in c.G])
     s = np.linalg.svd(Gf, compute_uv=False)
-    if s[0] == 0 or s[-1] / s[0] < 1e-3 or s2._rank(c.G) < min(Gf.shape):
+    if s[0] == 0 or s[-1] / s[0] < 1e-3 or xl._rank(c.G) < min(Gf.shape):
         return np.array([[1.0, 2.0], [-3.0, 0.5]])
     return Gf
 
@@ -191,8 +196,8 @@ def well_conditioned_full_rank(draw):
 def _check_polar(G):
     s = np.linalg.svd(G, compute_uv=False)
     kappa = s[0] / s[-1]
-    Pm = s2.polar_factor_mp(G)
-    err = np.max(np.abs(s2.polar_factor(G) - np.array(Pm.tolist(), dtype=float)))
+    Pm = sd.polar_factor_mp(G)
+    err = np.max(np.abs(sd.polar_factor(G) - np.array(Pm.tolist(), dtype=float)))
     # the polar factor's condition number is ≤ 1/σ_min relative to ‖G‖₂: error ~ κ·ε_mach (×size)
     assert err <= 50 * G.size * kappa * EPS, (err, kappa)
 
@@ -200,14 +205,14 @@ def _check_polar(G):
 def _check_nuclear(G):
     # singular values are perfectly conditioned: |σ̂_i − σ_i| ≤ c·ε_mach·‖G‖₂
     s = np.linalg.svd(G, compute_uv=False)
-    assert abs(s2.nuclear_norm(G) - float(s2.nuclear_norm_mp(G))) <= 20 * G.size * EPS * s[0] * len(s)
+    assert abs(sd.nuclear_norm(G) - float(sd.nuclear_norm_mp(G))) <= 20 * G.size * EPS * s[0] * len(s)
 
 
 def _check_shampoo(G, eps):
     s = np.linalg.svd(G, compute_uv=False)
     kappa = s[0] / s[-1]
-    Mm = np.array(s2.shampoo_update_mp(G, Fraction(eps), Fraction(1, 4)).tolist(), dtype=float)
-    err = np.max(np.abs(s2.shampoo_update(G, eps) - Mm))
+    Mm = np.array(sd.shampoo_update_mp(G, Fraction(eps), Fraction(1, 4)).tolist(), dtype=float)
+    err = np.max(np.abs(sd.shampoo_update(G, eps) - Mm))
     # Gram matrices square the condition number: error ~ κ²·ε_mach (×size)
     assert err <= 100 * G.size * kappa**2 * EPS, (err, kappa)
 
@@ -223,15 +228,15 @@ def test_polar_nuclear_shampoo_match_mp(G):
 @pytest.mark.parametrize("name, check", [("polar_factor", _check_polar), ("nuclear_norm", _check_nuclear),
                                          ("shampoo_update", lambda G: _check_shampoo(G, 0.0))])
 def test_matrix_agreement_checks_can_fail(monkeypatch, name, check):
-    real = getattr(s2, name)
-    monkeypatch.setattr(s2, name, lambda *a, **k: real(*a, **k) * (1 + 1e-6))
+    real = getattr(sd, name)
+    monkeypatch.setattr(sd, name, lambda *a, **k: real(*a, **k) * (1 + 1e-6))
     with pytest.raises(AssertionError):
         check(np.array([[1.0, 2.0], [-3.0, 0.5]]))
 
 
 def test_svd_error_bound_contains_exact_singular_values():
-    c = s2._rational_svd_case(3, 2, s2._skew([1, -2, 1], 3), s2._skew([2], 2), [F(2), F(1, 3)])
-    info = s2.svd_error_bound_mp(c.G, 50)
+    c = ss._rational_svd_case(3, 2, ss._skew([1, -2, 1], 3), ss._skew([2], 2), [F(2), F(1, 3)])
+    info = sd.svd_error_bound_mp(c.G, 50)
     with mpmath.workdps(60):
         for got, b, t in zip(info["s"], info["bounds"], c.t):
             assert abs(got - mpmath.mpf(t.numerator**2) / t.denominator**2) <= b < mpmath.mpf(10) ** -40
@@ -244,59 +249,59 @@ def test_svd_error_bound_contains_exact_singular_values():
 
 def test_lp_and_sign_direction_with_zero_entries():
     g = np.array([3.0, -1.0, 0.0, 2.0])
-    d, v = s2.steepest_descent_lp(g)
+    d, v = sd.steepest_descent_lp(g)
     assert v == pytest.approx(6.0, rel=1e-12)
     np.testing.assert_allclose(d[[0, 1, 3]], [1, -1, 1])
-    np.testing.assert_array_equal(s2.sign_descent_direction(g), [1, -1, 0, 1])
-    assert [float(x) for x in s2.sign_descent_direction_mp(g)] == [1, -1, 0, 1]
-    assert s2.steepest_descent_lp(np.zeros(3))[1] == 0.0
+    np.testing.assert_array_equal(sd.sign_descent_direction(g), [1, -1, 0, 1])
+    assert [float(x) for x in sd.sign_descent_direction_mp(g)] == [1, -1, 0, 1]
+    assert sd.steepest_descent_lp(np.zeros(3))[1] == 0.0
 
 
 def test_l2_solver_is_normalised_gradient():
     g = np.array([1e300, -2e300, 0.0])  # scaled internally: no overflow in ‖g‖₂
-    d, v = s2.steepest_descent_l2(g)
+    d, v = sd.steepest_descent_l2(g)
     np.testing.assert_allclose(d, g / (math.sqrt(5) * 1e300), atol=1e-6)
     assert v == pytest.approx(math.sqrt(5) * 1e300, rel=1e-9)
 
 
 def test_spectral_degenerate_cases():
     Z = np.zeros((2, 3))
-    assert np.all(s2.polar_factor(Z) == 0) and s2.nuclear_norm(Z) == 0
-    assert s2.polar_factor(np.array([[-3.0]]))[0, 0] == pytest.approx(-1.0)
+    assert np.all(sd.polar_factor(Z) == 0) and sd.nuclear_norm(Z) == 0
+    assert sd.polar_factor(np.array([[-3.0]]))[0, 0] == pytest.approx(-1.0)
     # rank 1: the pseudo-inverse Shampoo update is U_1V_1ᵀ, the thin polar factor
     G = np.outer([1.0, 2.0, 2.0], [3.0, -4.0]) / 15.0
-    np.testing.assert_allclose(s2.shampoo_update(G), s2.polar_factor(G), atol=1e-12)
-    np.testing.assert_allclose(s2.polar_factor(G), G / np.linalg.norm(G, 2), atol=1e-12)
+    np.testing.assert_allclose(sd.shampoo_update(G), sd.polar_factor(G), atol=1e-12)
+    np.testing.assert_allclose(sd.polar_factor(G), G / np.linalg.norm(G, 2), atol=1e-12)
     # repeated singular values: G = 2Q for orthogonal Q gives Q
     Q = np.array([[0.6, -0.8], [0.8, 0.6]])
-    np.testing.assert_allclose(s2.polar_factor(2 * Q), Q, atol=1e-15)
-    np.testing.assert_allclose(s2.shampoo_update(2 * Q), Q, atol=1e-14)
+    np.testing.assert_allclose(sd.polar_factor(2 * Q), Q, atol=1e-15)
+    np.testing.assert_allclose(sd.shampoo_update(2 * Q), Q, atol=1e-14)
 
 
 def test_pga_and_dual_sandwich_the_nuclear_norm():
     G = np.array([[1.0, 2.0, 0.0], [-3.0, 0.5, 1.0]])
-    nuc = s2.nuclear_norm(G)
-    D, lo = s2.spectral_steepest_descent_pga(G)
-    A, hi = s2.nuclear_norm_dual_bfgs(G)
+    nuc = sd.nuclear_norm(G)
+    D, lo = sd.spectral_steepest_descent_pga(G)
+    A, hi = sd.nuclear_norm_dual_bfgs(G)
     assert np.linalg.norm(D, 2) <= 1 + 1e-12
     assert lo <= nuc * (1 + 1e-12) and hi >= nuc * (1 - 1e-12)
     assert hi - lo <= 1e-6 * nuc
 
 
 def test_exact_helpers():
-    K = s2._skew([1, -2, 3], 3)
-    Q = s2._cayley(K)
-    assert s2._mm(s2._mT(Q), Q) == s2._eye(3)  # rational orthogonal, exactly
-    assert s2._strictly_feasible(s2._scale(Q, F(999, 1000)))
-    assert not s2._strictly_feasible(Q)  # ‖Q‖₂ = 1: not strictly inside
-    assert not s2._strictly_feasible([[F(1), F(1)], [F(0), F(0)]])  # ‖·‖₂ = √2
-    G = s2._mat([[1, 2, 3], [2, 4, 6]])
-    assert s2._rank(G) == 1
-    (b1, b2) = s2._nullspace(G)
+    K = ss._skew([1, -2, 3], 3)
+    Q = xl._cayley(K)
+    assert xl._mm(xl._mT(Q), Q) == xl._eye(3)  # rational orthogonal, exactly
+    assert xl._strictly_feasible(xl._scale(Q, F(999, 1000)))
+    assert not xl._strictly_feasible(Q)  # ‖Q‖₂ = 1: not strictly inside
+    assert not xl._strictly_feasible([[F(1), F(1)], [F(0), F(0)]])  # ‖·‖₂ = √2
+    G = xl._mat([[1, 2, 3], [2, 4, 6]])
+    assert xl._rank(G) == 1
+    (b1, b2) = xl._nullspace(G)
     for b in (b1, b2):
-        assert all(row[0] == 0 for row in s2._mm(G, [[x] for x in b]))
-    assert s2._det(s2._mat([[2, 1], [1, 1]])) == 1
-    assert s2._gram_inverse_trace(s2._mat([[2, 0], [0, 4]])) == F(1, 4) + F(1, 16)
+        assert all(row[0] == 0 for row in xl._mm(G, [[x] for x in b]))
+    assert xl._det(xl._mat([[2, 1], [1, 1]])) == 1
+    assert ss._gram_inverse_trace(xl._mat([[2, 0], [0, 4]])) == F(1, 4) + F(1, 16)
 
 
 # ----------------------------------------------------------------------------
@@ -305,23 +310,23 @@ def test_exact_helpers():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: s2.adam_update([1.0, math.nan], 1e-8), "NaN"),
-    (lambda: s2.adam_update([], 1e-8), "empty"),
-    (lambda: s2.adam_update([[1.0]], 1e-8), "1-D"),
-    (lambda: s2.adam_update([1.0], -1e-8), "≥ 0"),
-    (lambda: s2.adam_update([1.0], math.inf), "finite"),
-    (lambda: s2.adam_update([1.0], 1e-8, beta1=1.0), "beta1"),
-    (lambda: s2.adam_update([1.0], 1e-8, beta2=-0.1), "beta2"),
-    (lambda: s2.adam_update([1.0], 1e-8, step=0), "step"),
-    (lambda: s2.adam_update([1.0, 0.0], 0.0), "0/0"),
-    (lambda: s2.adam_update_mp([1.0, 0.0], 0.0), "0/0"),
-    (lambda: s2.polar_factor([1.0, 2.0]), "2-D"),
-    (lambda: s2.polar_factor(np.zeros((0, 3))), "empty"),
-    (lambda: s2.nuclear_norm([[1.0, math.inf]]), "inf"),
-    (lambda: s2.shampoo_update([[1.0]], eps=-1.0), "≥ 0"),
-    (lambda: s2.shampoo_update([[1.0]], exponent=-0.25), "exponent"),
-    (lambda: s2.steepest_descent_lp([math.nan]), "NaN"),
-    (lambda: s2.polar_factor_mp([[1.0, math.nan]]), "NaN"),
+    (lambda: sd.adam_update([1.0, math.nan], 1e-8), "NaN"),
+    (lambda: sd.adam_update([], 1e-8), "empty"),
+    (lambda: sd.adam_update([[1.0]], 1e-8), "1-D"),
+    (lambda: sd.adam_update([1.0], -1e-8), "≥ 0"),
+    (lambda: sd.adam_update([1.0], math.inf), "finite"),
+    (lambda: sd.adam_update([1.0], 1e-8, beta1=1.0), "beta1"),
+    (lambda: sd.adam_update([1.0], 1e-8, beta2=-0.1), "beta2"),
+    (lambda: sd.adam_update([1.0], 1e-8, step=0), "step"),
+    (lambda: sd.adam_update([1.0, 0.0], 0.0), "0/0"),
+    (lambda: sd.adam_update_mp([1.0, 0.0], 0.0), "0/0"),
+    (lambda: sd.polar_factor([1.0, 2.0]), "2-D"),
+    (lambda: sd.polar_factor(np.zeros((0, 3))), "empty"),
+    (lambda: sd.nuclear_norm([[1.0, math.inf]]), "inf"),
+    (lambda: sd.shampoo_update([[1.0]], eps=-1.0), "≥ 0"),
+    (lambda: sd.shampoo_update([[1.0]], exponent=-0.25), "exponent"),
+    (lambda: sd.steepest_descent_lp([math.nan]), "NaN"),
+    (lambda: sd.polar_factor_mp([[1.0, math.nan]]), "NaN"),
 ])
 def test_bad_input_raises(call, match):
     with pytest.raises(ValueError, match=match):
