@@ -59,6 +59,10 @@ Sharpness measures of seeds 003-004, from the same products:
   second-order one, and ``hessian.sam_steps`` steps of projected-gradient ascent
   (:func:`numerics.sharpness.sam_ascent`, a lower bound of the maximum).
 
+Interrupts: Ctrl-C is never turned into a partial estimate here (``on_interrupt="raise"``,
+and an interrupted Lanczos run raises :class:`numerics.hessian.progress.EstimationInterrupted`);
+a checkpoint's metrics are complete or absent.
+
 Per-block metrics (the paper's "blocks" are parameter tensors): traces (exact or
 from the shared probes) always; the per-block spectra (top eigenvalue, entropy
 gap) of :func:`numerics.hessian.blocks.block_report` when
@@ -91,6 +95,7 @@ from numerics.hessian.blocks import block_report, coefficient_of_variation
 from numerics.hessian.dense import eigenvalues_of
 from numerics.hessian.estimate import jackknife_interval, mean_interval
 from numerics.hessian.lanczos import Eigenpairs
+from numerics.hessian.progress import EstimationInterrupted
 from numerics.hessian.trace import DiagonalEstimate, make_generator, random_probes
 from numerics.rmed import adam_preconditioner_from_optimizer, r_med_from_diagonal, r_med_from_diagonal_estimate
 from numerics.sharpness import sam_ascent, sam_second_order
@@ -295,6 +300,8 @@ def _stochastic_metrics(op: HessianOperator, h: dict, policy: str, seed: int, co
     pairs = None
     if d > 0:
         ritz = top_eigenpairs(op, min(d, n), which="LM", num_steps=min(d, n), tol=h.get("deflation_tol", 1e-3), seed=g)
+        if ritz.interrupted:  # Lanczos stops at Ctrl-C and returns what it has: a checkpoint wants all or nothing
+            raise EstimationInterrupted("Lanczos interrupted during the checkpoint metrics")
         top = int(np.argmax(ritz.values))
         out["top_eigenvalue"] = _interval(
             ritz.values[top], ritz.values[top] - ritz.residual_norms[top], ritz.values[top] + ritz.residual_norms[top]
@@ -305,7 +312,7 @@ def _stochastic_metrics(op: HessianOperator, h: dict, policy: str, seed: int, co
             pairs = Eigenpairs(ritz.values[keep], ritz.vectors[:, idx], ritz.residual_norms[keep],
                                ritz.converged[keep], ritz.hvp_count)
         max_abs_ritz = float(np.max(np.abs(ritz.values)))
-    res = slq(op, h["slq_probes"], h["slq_steps"], deflate=pairs, seed=g)
+    res = slq(op, h["slq_probes"], h["slq_steps"], deflate=pairs, seed=g, on_interrupt="raise")
     nodes = np.concatenate(res.nodes)
     if d == 0:
         # without a separate run the largest Ritz value over probes is a lower estimate of λ_max

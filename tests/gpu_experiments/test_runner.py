@@ -21,6 +21,7 @@ import torch
 
 from gpu_experiments.__main__ import main
 from gpu_experiments.presets import load_preset
+from gpu_experiments.persistence import load_training_state
 from gpu_experiments.report import write_report
 from gpu_experiments.runner import load_preset_data, run_grid
 from gpu_experiments.training import RunInterrupted
@@ -87,10 +88,15 @@ def test_finished_cells_are_not_recomputed(smoke):
     assert time.perf_counter() - t0 < first
 
 
-def test_changed_configuration_is_refused(smoke):
-    out, _, _ = smoke
+def test_changed_configuration_is_refused_without_touching_grid_json(smoke):
+    out, results, _ = smoke
+    grid_path = os.path.join(results, "grid.json")
+    before = (open(grid_path).read(), os.stat(grid_path).st_mtime_ns)
+    sessions = sorted(os.listdir(os.path.join(results, "sessions")))
     with pytest.raises(ValueError, match="different configuration"):
         run_grid("cpu-smoke", out=out, seeds=[0], device="cpu", quiet=True, epochs=2, write_outputs=False)
+    assert (open(grid_path).read(), os.stat(grid_path).st_mtime_ns) == before
+    assert sorted(os.listdir(os.path.join(results, "sessions"))) == sessions  # no session file either
 
 
 def _strip_timing(obj):
@@ -108,7 +114,7 @@ def test_resume_after_interruption_matches_uninterrupted_run(smoke, tmp_path):
                  optimizers=["sgd"], stop_after_steps=8, write_outputs=False)
     cell = tmp_path / "cpu-smoke" / "runs" / "mlp__sgd__seed0"
     assert (cell / "state.pt").is_file() and not (cell / "record.json").exists()
-    saved = torch.load(cell / "state.pt", weights_only=False)
+    saved = load_training_state(str(cell / "state.pt"))  # torch.load(weights_only=True) inside
     assert saved["state"]["step"] == 6 and [m["percent"] for m in saved["state"]["metrics"]] == [0, 1, 25]
     run_grid("cpu-smoke", out=str(tmp_path), seeds=[0], device="cpu", quiet=True, archs=["mlp"],
              optimizers=["sgd"], write_outputs=False)
@@ -172,3 +178,61 @@ def test_report_carries_the_synthetic_warning(smoke, tmp_path):
 def test_smoke_on_cuda(tmp_path):
     results = run_grid("cpu-smoke", out=str(tmp_path), seeds=[0], device="cuda", quiet=True, optimizers=["sgd"])
     assert all(r["device"].startswith("cuda") for r in _records(results).values())
+
+
+def test_ctrl_c_marks_session_and_exits_130_without_traceback(tmp_path, capsys, monkeypatch):
+    import gpu_experiments.runner as runner
+
+    real = runner.run_cell
+
+    def run_cell_then_ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C inside a cell, between two saved states
+
+    monkeypatch.setattr(runner, "run_cell", run_cell_then_ctrl_c)
+    rc = main(["run", "--preset", "cpu-smoke", "--archs", "mlp", "--optimizers", "sgd", "--out", str(tmp_path),
+               "--quiet", "--no-report"])
+    err = capsys.readouterr().err
+    assert rc == 130 and "state saved; rerun to resume" in err and "Traceback" not in err
+    (session,) = [json.load(open(p)) for p in glob.glob(str(tmp_path / "cpu-smoke" / "sessions" / "*.json"))]
+    assert session["interrupted"] is True and session["computed"] == 0
+    monkeypatch.setattr(runner, "run_cell", real)
+    assert main(["run", "--preset", "cpu-smoke", "--archs", "mlp", "--optimizers", "sgd", "--out", str(tmp_path),
+                 "--quiet", "--no-report"]) == 0  # the same command resumes (here: runs) the cell
+    sessions = [json.load(open(p)) for p in glob.glob(str(tmp_path / "cpu-smoke" / "sessions" / "*.json"))]
+    assert sorted(s.get("interrupted", False) for s in sessions) == [False, True]
+
+
+def test_corrupt_record_and_state_are_named_in_cli_errors(tmp_path, capsys):
+    args = ["run", "--preset", "cpu-smoke", "--archs", "mlp", "--optimizers", "sgd", "--out", str(tmp_path),
+            "--quiet", "--no-report"]
+    cell = tmp_path / "cpu-smoke" / "runs" / "mlp__sgd__seed0"
+    cell.mkdir(parents=True)
+    (cell / "record.json").write_text('{"status": ')
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"malformed run record {cell / 'record.json'}" in err and "delete it" in err and "Traceback" not in err
+    assert not (tmp_path / "cpu-smoke" / "grid.json").exists()  # refused before anything was written
+    (cell / "record.json").unlink()
+    (cell / "state.pt").write_bytes(b"\x80\x04not a checkpoint")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"unreadable training state {cell / 'state.pt'}" in err and "restart this cell from step 0" in err
+
+
+def test_second_process_skips_a_locked_cell(tmp_path):
+    from gpu_experiments.persistence import CellLock
+
+    locks = tmp_path / "cpu-smoke" / "locks"
+    locks.mkdir(parents=True)
+    held = CellLock(str(locks / "mlp__sgd__seed0.lock"))
+    # as if another process were training this cell (flock conflicts between open files, even in one process)
+    assert held.acquire()
+    try:
+        run_grid("cpu-smoke", out=str(tmp_path), seeds=[0], device="cpu", quiet=True, archs=["mlp"],
+                 optimizers=["sgd", "adam"], write_outputs=False)
+    finally:
+        held.release()
+    runs = sorted(os.listdir(tmp_path / "cpu-smoke" / "runs"))
+    assert runs == ["mlp__adam__seed0"]  # the locked cell was left to its owner
+    (session,) = [json.load(open(p)) for p in glob.glob(str(tmp_path / "cpu-smoke" / "sessions" / "*.json"))]
+    assert session["busy"] == 1 and session["computed"] == 1

@@ -103,3 +103,101 @@ def test_a_nan_gradient_in_lion_is_a_diverged_run(tmp_path, monkeypatch):
     import glob, json
     (rec,) = [json.load(open(p)) for p in glob.glob(f"{out}/runs/*/record.json")]
     assert rec["status"] == "diverged" and "non-finite or too large gradient (NaN)" in rec["error"]
+
+
+# ----------------------------------------------------------------------------
+# Ctrl-C during the checkpoint metrics
+# ----------------------------------------------------------------------------
+
+
+def _smoke_cell_setup(tmp_path):
+    from gpu_experiments.presets import load_preset
+    from gpu_experiments.runner import load_preset_data
+
+    cfg = load_preset("cpu-smoke", archs=["cnn"], optimizers=["sgd"])  # the CNN takes the stochastic path (SLQ)
+    data, _ = load_preset_data(cfg)
+    return cfg, data
+
+
+def test_interrupt_watch_raises_a_swallowed_ctrl_c():
+    import signal
+
+    from gpu_experiments.training import InterruptWatch
+
+    def swallowing_estimator():
+        try:
+            signal.raise_signal(signal.SIGINT)
+            for _ in range(10):  # the handler runs between bytecodes
+                pass
+        except KeyboardInterrupt:
+            return "partial"  # what an estimator with on_interrupt="partial" does
+        return "complete"
+
+    with InterruptWatch() as watch:
+        assert swallowing_estimator() == "partial"
+        with pytest.raises(KeyboardInterrupt):
+            watch.check()
+    with InterruptWatch() as watch:  # no signal: no complaint
+        watch.check()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
+
+
+@pytest.mark.parametrize("target", ["slq", "top_eigenpairs"])
+def test_ctrl_c_in_hessian_estimate_propagates_and_caches_nothing(tmp_path, monkeypatch, target):
+    import glob
+    import signal
+
+    import gpu_experiments.metrics as metrics
+    from gpu_experiments.training import run_cell
+
+    cfg, data = _smoke_cell_setup(tmp_path)
+    real = getattr(metrics, target)
+
+    def interrupted_estimator(op, *args, **kwargs):
+        calls = {"n": 0}
+        matvec = op.matvec
+
+        def matvec_with_ctrl_c(v):
+            calls["n"] += 1
+            if calls["n"] == 7:  # mid-way (SLQ: in the second probe; Lanczos: step 7 of 4+... capped)
+                signal.raise_signal(signal.SIGINT)
+            return matvec(v)
+
+        op.matvec = matvec_with_ctrl_c
+        return real(op, *args, **kwargs)
+
+    if target == "top_eigenpairs":
+        cfg["hessian"]["deflation_steps"] = 12
+    monkeypatch.setattr(metrics, target, interrupted_estimator)
+    with pytest.raises(KeyboardInterrupt):
+        run_cell(cfg, "cnn", "sgd", 0, data, torch.device("cpu"), str(tmp_path))
+    assert not glob.glob(str(tmp_path / "cache" / "*.json"))  # no partial step-0 metrics cached
+    run_dir = tmp_path / "runs" / "cnn__sgd__seed0"
+    assert not (run_dir / "record.json").exists()
+    assert not (run_dir / "state.pt").exists()  # nothing measured, nothing trained: nothing to save
+
+
+def test_ctrl_c_during_a_later_checkpoint_keeps_the_last_consistent_state(tmp_path, monkeypatch):
+    import signal
+
+    import gpu_experiments.training as training
+    from gpu_experiments.persistence import load_training_state
+
+    cfg, data = _smoke_cell_setup(tmp_path)
+    real = training.hessian_metrics
+    seen = {"n": 0}
+
+    def hessian_metrics(model, *args, **kwargs):
+        seen["n"] += 1
+        if seen["n"] == 3:  # the 25 % checkpoint (0 %, 1 %, 25 %)
+            signal.raise_signal(signal.SIGINT)
+        return real(model, *args, **kwargs)
+
+    monkeypatch.setattr(training, "hessian_metrics", hessian_metrics)
+    with pytest.raises(KeyboardInterrupt):
+        training.run_cell(cfg, "cnn", "sgd", 0, data, torch.device("cpu"), str(tmp_path))
+    saved = load_training_state(str(tmp_path / "runs" / "cnn__sgd__seed0" / "state.pt"))
+    assert saved["state"]["step"] == 6 and [m["percent"] for m in saved["state"]["metrics"]] == [0, 1]
+    monkeypatch.setattr(training, "hessian_metrics", real)
+    rec = training.run_cell(cfg, "cnn", "sgd", 0, data, torch.device("cpu"), str(tmp_path))
+    assert rec["resumed_from_step"] == 6 and [m["percent"] for m in rec["metrics"]] == [0, 1, 25, 50, 75, 100]
