@@ -331,3 +331,40 @@ def test_exact_helpers():
 def test_bad_input_raises(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# -- library-level mutants: a broken float library must move the verdict off "holds" -----------------
+
+LIBRARY_MUTANTS = [
+    ("sign_descent_direction", 0.99, "seed-002/sign-descent-linf"),
+    ("adam_update", 1.01, "seed-002/adam-no-momentum-sign"),
+    ("shampoo_update", 1.01, "seed-002/shampoo-spectral"),
+]
+
+
+@pytest.mark.parametrize("name, factor, stmt_id", LIBRARY_MUTANTS, ids=[m[0] for m in LIBRARY_MUTANTS])
+def test_broken_library_function_is_not_holds(monkeypatch, name, factor, stmt_id):
+    real = getattr(sd, name)
+    monkeypatch.setattr(sd, name, lambda *a, **k: real(*a, **k) * factor)
+    r = STATEMENTS[stmt_id].check()
+    assert r.verdict is not Verdict.HOLDS, r.evidence["summary"]
+    assert any("FAILED" in v for v in r.evidence["accuracy_conditions"].values()), r.evidence["accuracy_conditions"]
+
+
+@pytest.mark.parametrize("stmt_id", list(STATEMENTS))
+def test_accuracy_conditions_are_reported_and_met(stmt_id):
+    r = STATEMENTS[stmt_id].check()
+    assert r.verdict is Verdict.HOLDS
+    conds = r.evidence["accuracy_conditions"]
+    assert conds and all(v.split(": ")[1].startswith("ok") for v in conds.values()), conds
+
+
+def test_same_run_seed_same_evidence():
+    from theorems.statement import seeded_run
+
+    s = STATEMENTS["seed-002/sign-descent-linf"]
+    with seeded_run(3):
+        a = s.check().evidence
+    with seeded_run(3):
+        b = s.check().evidence
+    assert a == b

@@ -11,10 +11,11 @@ import mpmath
 import numpy as np
 from hypothesis import strategies as st
 
+from numerics import steepest_descent as sd
 from numerics.backends import MP, fraction_str
 from numerics.exact_linalg import F0, F1, _vec_from_str, _vec_str
-from numerics.steepest_descent import _safe_norm, adam_update, steepest_descent_lp
-from theorems.seed_002.search import _certify, _fmt, _must, _num, _SearchStatement, _sgn
+from numerics.steepest_descent import _safe_norm, steepest_descent_lp
+from theorems.seed_002.search import _certify, _condition, _fmt, _must, _num, _SearchStatement, _sgn
 from theorems.seed_002.sign import LINF_NORMALISED, gradient_vectors
 
 # ----------------------------------------------------------------------------
@@ -173,26 +174,36 @@ class AdamSignLimit(_SearchStatement):
         """Float Adam vs exact, torch.optim.Adam vs exact, the numerical limit ε → 0, the LP."""
         lim = np.sign(gf)
         if eps > 0 or np.all(gf != 0):
-            uf = adam_update(gf, eps)
+            uf = sd.adam_update(gf, eps)
             ue = np.array([float(v) for v in u])
             ulp = np.maximum(np.abs(ue), 1e-300) * np.finfo(float).eps  # relative error in units of ε_mach
             state["float_max_ulps"] = max(state["float_max_ulps"], float(np.max(np.abs(uf - ue) / ulp)))
-            ut = _torch_adam_update(gf, eps) if state["effort"] == "full" else "not run (effort=quick: importing torch.optim costs ~5-10 s)"
+            # g/(|g|+ε) is one division and one addition: ≤ 1.5 ulp when g² neither under- nor overflows
+            _condition(state, "float_adam_vs_exact_ulps", float(np.max(np.abs(uf - ue) / ulp)), 4.0,
+                       "float Adam(β=0) update vs the exact rational update")
+            ut = _torch_sd.adam_update(gf, eps) if state["effort"] == "full" else "not run (effort=quick: importing torch.optim costs ~5-10 s)"
             if isinstance(ut, str):
                 state["torch_error"] = ut
             else:
                 state["torch_cases"] += 1
                 state["torch_max_ulps"] = max(state["torch_max_ulps"], float(np.max(np.abs(ut - ue) / ulp)))
+                _condition(state, "torch_adam_vs_exact_ulps", float(np.max(np.abs(ut - ue) / ulp)), 4.0,
+                           "torch.optim.Adam(betas=(0, 0)) step vs the exact update")
         gmin = _gmin(g)
         if gmin is not None:
             gm = float(gmin)
             eps_k = gm * 10.0 ** -np.arange(0, 13, dtype=float)
-            dist = np.array([np.max(np.abs(adam_update(gf, e) - lim)) for e in eps_k])
+            dist = np.array([np.max(np.abs(sd.adam_update(gf, e) - lim)) for e in eps_k])
             state["final_limit_distance"] = max(state["final_limit_distance"], float(dist[-1]))
+            _condition(state, "limit_distance_at_eps_1e-12_gmin", float(dist[-1]), 2e-12,
+                       "‖u_ε − sign g‖∞ at ε = 1e-12·min|g_i≠0| (exact value ≈ 1e-12)")
             ok = (dist[6:] > 0)
             if ok.all():
                 slope = np.polyfit(np.log(eps_k[6:]), np.log(dist[6:]), 1)[0]
                 state["slopes"].append(float(slope))
+                # the exact error is ε/(g_min+ε): slope 1 in log-log up to ~1e-6 over ε ≤ 1e-6·g_min
+                _condition(state, "rate_fitted_slope_minus_1", abs(float(slope) - 1.0), 0.01,
+                           "fitted log-log slope of ‖u_ε − sign g‖∞ against ε (the claimed rate ε¹)")
             d_lp, v_lp = steepest_descent_lp(gf)
             state["lp_agree"] += int(abs(float(np.sum(np.abs(gf))) - float(gf @ lim)) <= 1e-12 * float(np.sum(np.abs(gf)))
                                      and abs(v_lp - float(gf @ lim)) <= 1e-9 * float(np.sum(np.abs(gf))))
@@ -273,7 +284,7 @@ def _torch_adam_update(g: np.ndarray, eps: float):
 def _underflow_note() -> str:
     g, eps = 1e-170, 1e-200
     exact = Fraction(g) / (Fraction(g) + Fraction(eps))
-    flo = float(adam_update([g], eps)[0])
+    flo = float(sd.adam_update([g], eps)[0])
     return (f"float64 Adam at g = {g}, ε = {eps}: {flo:.3g} (g² underflows to 0) vs exact {float(exact):.17g}; "
             "the identity is about exact arithmetic; float Adam equals it for 1e-150 ≤ |g| ≤ 1e150")
 

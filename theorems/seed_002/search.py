@@ -16,9 +16,10 @@ from fractions import Fraction
 
 import mpmath
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 
 from numerics.backends import MP, Arb, certified_sign
-from theorems.statement import Counterexample, Statement, Verdict
+from theorems.statement import Counterexample, Statement, Verdict, run_seed
 
 
 def _must(ok: bool, what: str) -> None:
@@ -86,8 +87,21 @@ def _certify(kind: str, inputs: dict, sides: Callable, relation: str, size: int,
 
 
 # ----------------------------------------------------------------------------
-# The search engine shared by the three statements
+# The search engine shared by the statements
 # ----------------------------------------------------------------------------
+
+
+def _condition(state: dict, name: str, value, tol: float, why: str) -> None:
+    """Record an accuracy condition ``value ≤ tol`` (the largest value seen is kept).
+
+    The conditions are verdict conditions, not decoration: :meth:`_SearchStatement.check` reads
+    ``holds`` only when every recorded value is finite and within its tolerance. A float library
+    that drifts from its exact twin therefore cannot hide behind an exact-only proof.
+    """
+    v = float(value)
+    c = state.setdefault("conditions", {}).setdefault(name, {"value": 0.0, "tol": float(tol), "why": why})
+    if not math.isfinite(v) or not (c["value"] >= v):  # NaN sticks
+        c["value"] = v if math.isfinite(v) else math.nan
 
 
 class _Certified(Exception):
@@ -128,7 +142,7 @@ class _SearchStatement(Statement):
         raise NotImplementedError
 
     def _new_state(self) -> dict:
-        return {"cases": 0, "explicit_cases": 0, "artefacts": [], "exact_identities": 0}
+        return {"cases": 0, "explicit_cases": 0, "artefacts": [], "exact_identities": 0, "conditions": {}}
 
     def _evidence(self, state: dict) -> dict:
         return {}
@@ -155,8 +169,9 @@ class _SearchStatement(Statement):
 
             try:
                 phases = list(Phase) if self.shrink else [Phase.explicit, Phase.reuse, Phase.generate, Phase.target]
-                settings(database=None, deadline=None, max_examples=n, phases=phases,
-                         suppress_health_check=list(HealthCheck))(given(self._domain())(run))()
+                test = settings(database=None, deadline=None, max_examples=n, phases=phases,
+                                suppress_health_check=list(HealthCheck))(given(self._domain())(run))
+                hypothesis_seed(_seed_of((self.id, run_seed())))(test)()
             except BaseException as exc:  # Hypothesis may group the exceptions it saw
                 if not _only_certified(exc):
                     raise
@@ -166,9 +181,24 @@ class _SearchStatement(Statement):
                     "numerical_artefacts": len(state["artefacts"]),
                     "artefacts": state["artefacts"][:5]}
         evidence.update(self._evidence(state))
+        conditions = state.get("conditions", {})
+        failed = [k for k, c in conditions.items() if not c["value"] <= c["tol"]]
+        evidence["accuracy_conditions"] = {
+            k: f"{_fmt(c['value'])} ≤ {c['tol']:.1e}: {'ok' if k not in failed else 'FAILED'} ({c['why']})"
+            for k, c in conditions.items()}
         if cx is not None:
             evidence["summary"] = f"{cx.inputs['kind']} after {state['cases']} cases (certified)"
             return self.result(Verdict.REFUTED, evidence, cx, t0)
+        if failed:
+            # the exact identities held, but a float library disagrees with its exact twin beyond its
+            # stated accuracy: the evidence contradicts itself
+            evidence["summary"] = "float vs exact beyond tolerance: " + "; ".join(
+                f"{k} = {_fmt(conditions[k]['value'])} > {conditions[k]['tol']:.1e}" for k in failed)
+            return self.result(Verdict.INCONSISTENT, evidence, None, t0)
+        if state["artefacts"]:
+            evidence["summary"] = (f"{len(state['artefacts'])} float violation(s) neither certified nor dismissed: "
+                                   f"{state['artefacts'][0]}")
+            return self.result(Verdict.UNDECIDED, evidence, None, t0)
         evidence["summary"] = self._summary(state)
         if self.proof:
             evidence["proof"] = self.proof

@@ -12,10 +12,11 @@ import numpy as np
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from numerics import steepest_descent as sd
 from numerics.backends import MP, fraction_str
 from numerics.exact_linalg import F0, F1, _vec_from_str, _vec_str
 from numerics.steepest_descent import _safe_norm, steepest_descent_l2, steepest_descent_lp
-from theorems.seed_002.search import _certify, _fmt, _must, _num, _SearchStatement, _seed_of, _sgn
+from theorems.seed_002.search import _certify, _condition, _fmt, _must, _num, _SearchStatement, _seed_of, _sgn
 
 # ----------------------------------------------------------------------------
 # Statement 1: sign descent = steepest descent under ℓ∞
@@ -48,7 +49,8 @@ def _nnz(g) -> int:
     return sum(1 for x in g if x != 0)
 
 
-SIGN = VecDirection("sign(g)", lambda g: np.sign(g), lambda g, B: [Fraction(_sgn(x)) for x in g])
+# looked up at call time, so a broken library function (a mutation test) is what the statement checks
+SIGN = VecDirection("sign(g)", lambda g: sd.sign_descent_direction(g), lambda g, B: [Fraction(_sgn(x)) for x in g])
 NEG_SIGN = VecDirection("−sign(g)", lambda g: -np.sign(g), lambda g, B: [Fraction(-_sgn(x)) for x in g])
 LINF_NORMALISED = VecDirection(
     "g/‖g‖∞", lambda g: g / np.max(np.abs(g)) if np.any(g) else np.zeros_like(g),
@@ -194,6 +196,13 @@ class SteepestDescentVector(_SearchStatement):
 
         inputs = {"g": _vec_str(g), "ball": self.ball}
         dc = self.direction.float_fn(gf)
+        with MP(30) as B:
+            de = np.array([float(_num(B, v)) for v in self.direction.exact_fn(g, B)])
+        # the float direction against its exact twin: sign(g) is exact in float; normalised directions
+        # (g/‖g‖∞, g/‖g‖₂) are a division or a square root away, ≤ 2 ulp of the largest entry
+        _condition(state, "float_direction_vs_exact_rel", float(np.max(np.abs(dc - de), initial=0.0))
+                   / max(float(np.max(np.abs(de), initial=0.0)), 1e-300), 4 * np.finfo(float).eps,
+                   f"float {self.direction.name} vs its exact twin, relative to max|d|")
         vc = self.value.float_fn(gf)
         obj_c = float(gf @ dc)
         norm_c = float(np.max(np.abs(dc))) if self.ball == "linf" else _safe_norm(dc)
@@ -259,6 +268,9 @@ class SteepestDescentVector(_SearchStatement):
             state["gap_identity"] += 1
         if l1 > 0:
             state["lp_value_rel_err"] = max(state["lp_value_rel_err"], abs(v_num - float(l1)) / float(l1))
+            # HiGHS's default primal/dual feasibility tolerance is 1e-7 (relative, after our scaling)
+            _condition(state, "lp_value_rel_error", abs(v_num - float(l1)) / float(l1), 1e-7,
+                       "direct LP solution (HiGHS) vs the exact ‖g‖₁")
             gmax = float(np.max(np.abs(gf)))
             clear = np.abs(gf) > 1e-6 * gmax
             state["lp_sign_mismatch"] += int(np.sum(np.sign(np.round(d_num[clear], 6)) != np.sign(gf[clear])))

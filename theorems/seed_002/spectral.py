@@ -11,6 +11,7 @@ import mpmath
 import numpy as np
 from hypothesis import strategies as st
 
+from numerics import steepest_descent as sd
 from numerics.backends import MP, fraction_str
 from numerics.exact_linalg import (
     F0,
@@ -44,12 +45,11 @@ from numerics.steepest_descent import (
     nuclear_norm_dual_bfgs,
     nuclear_norm_mp,
     polar_factor_mp,
-    shampoo_update,
     shampoo_update_mp,
     spectral_steepest_descent_pga,
     svd_error_bound_mp,
 )
-from theorems.seed_002.search import _certify, _fmt, _must, _SearchStatement, _seed_of
+from theorems.seed_002.search import _certify, _condition, _fmt, _must, _SearchStatement, _seed_of
 
 # ----------------------------------------------------------------------------
 # Statement 3: Shampoo without accumulation = steepest descent under the spectral norm
@@ -415,10 +415,14 @@ class SpectralSteepestDescent(_SearchStatement):
             kappa = float(s[0] / s[-1])
             M = None
             if kappa <= 1e4:
-                M = shampoo_update(Gf, exponent=float(p))
+                M = sd.shampoo_update(Gf, exponent=float(p))
                 err = float(np.linalg.norm(M - P))
                 if p == Fraction(1, 4):
                     state["shampoo_float_err"] = max(state["shampoo_float_err"], err)
+                    # the float route squares κ (Gram matrices, eigh, inverse fourth roots): error ≈ c·κ²·ε_mach
+                    # with c ≤ ~100 for these sizes; 1e-12·κ² leaves a factor ~50 above that
+                    _condition(state, "shampoo_float_err/κ²", err / max(kappa, 1.0) ** 2, 1e-12,
+                               "‖float Shampoo − UVᵀ‖_F over κ² (κ ≤ 1e4)")
                 bad = err > 1e-12 * max(kappa, 1.0) ** 2 * 100
             else:
                 dps = self.mp_dps + int(2 * math.log10(kappa))
@@ -473,6 +477,8 @@ class SpectralSteepestDescent(_SearchStatement):
             if rank == k and rank > 0:
                 M = shampoo_update_mp(G, 0, Fraction(1, 4), dps)
                 state["shampoo_mp_err"] = max(state["shampoo_mp_err"], float(mpmath.mnorm(M - Pm, "f")))
+                _condition(state, "shampoo_mp50_vs_polar_mp50", float(mpmath.mnorm(M - Pm, "f")), 1e-40,
+                           "mpmath Shampoo vs mpmath polar factor (≥ 50 digits; κ² guard digits added)")
                 # damped: U diag(σ/√(σ²+ε)) Vᵀ
                 e_exact = Fraction(float(nuc_mp) ** 2 * 1e-6)  # ε ~ 1e-6·‖G‖_*², an exact rational
                 e = _mpf(e_exact)
@@ -480,6 +486,8 @@ class SpectralSteepestDescent(_SearchStatement):
                 Uu, ss, Vv = info["U"], info["s"], info["V"]
                 target = Uu * mpmath.diag([x / mpmath.sqrt(x * x + e) for x in ss]) * Vv
                 state["damped_mp_err"] = max(state["damped_mp_err"], float(mpmath.mnorm(Md - target, "f")))
+                _condition(state, "damped_shampoo_mp50_err", float(mpmath.mnorm(Md - target, "f")), 1e-40,
+                           "mpmath damped Shampoo vs U diag(σ/√(σ²+ε)) Vᵀ")
             elif rank > 0:  # rank-deficient: pseudo-inverse roots give the thin polar factor U_rV_rᵀ
                 M = shampoo_update_mp(G, 0, Fraction(1, 4), dps)
                 state["shampoo_pinv_err"] = max(state["shampoo_pinv_err"], float(mpmath.mnorm(M - Pm, "f")))
@@ -502,6 +510,8 @@ class SpectralSteepestDescent(_SearchStatement):
             kappa_r = float(max(nz) / min(nz)) if nz else 1.0
             key = "float_polar_vs_exact_repeated" if len(set(nz)) < r else "float_polar_vs_exact"
             state[key] = max(state[key], err / (kappa_r * np.finfo(float).eps))
+            _condition(state, "float_polar_vs_exact/(κ·ε_mach)", err / (kappa_r * np.finfo(float).eps), 16.0,
+                       "numpy SVD polar factor vs the exact rational U_rV_rᵀ, in units of κ·ε_mach")
             if r == k:
                 tm = t + [F0] * (m - k)
                 tn = t + [F0] * (n - k)
