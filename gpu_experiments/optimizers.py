@@ -1,4 +1,4 @@
-"""Lion and tanh-Lion as ``torch.optim.Optimizer`` s (issue 8, THEOREMS.md §D).
+"""Lion and tanh-Lion as ``torch.optim.Optimizer`` s (the tanh-Lion rule of the paper's Section 4).
 
 Both optimizers share one step. With gradient ``g``, momentum ``m`` (zero at the
 start), learning rate ``η``, betas ``(β₁, β₂)`` and decoupled weight decay ``λ``::
@@ -53,9 +53,10 @@ Implementation notes (why the code looks the way it does):
   ``sqrt(finfo.max) / 2`` (≈ 9.2e18 in float32) because it stores ``g²``: with
   ``check_finite`` on, a larger gradient raises ``ValueError``.
 
-The arbitrary-precision oracles :func:`lion_step_mp` and :func:`tanh_lion_step_mp`
-compute one step of the mathematical rule (not of the implementation) per
-coordinate; the tests compare the float64 optimizers against them.
+Companion modules: :mod:`.optimizer_defaults` (default mode, temperature and
+learning rates with the study numbers behind them), :mod:`.snr_moments` (the
+bias corrections of the ``"snr"`` mode), :mod:`.lion_oracles` (mpmath oracles of
+one step, re-exported here).
 """
 
 from __future__ import annotations
@@ -65,14 +66,18 @@ import numbers
 from collections import defaultdict
 from typing import Callable, Iterable, Literal, Sequence
 
-import mpmath
 import torch
 from torch.optim import Optimizer
+
+from .lion_oracles import lion_step_mp, tanh_lion_step_mp
+from .optimizer_defaults import DEFAULT_LR, DEFAULT_MODE, DEFAULT_TEMPERATURE, TANH_LION_MODES
+from .snr_moments import one_minus_power, snr_momentum_variance_factor, weighted_variance_unbias_factor
 
 __all__ = [
     "Lion",
     "TanhLion",
     "TANH_LION_MODES",
+    "DEFAULT_LR",
     "DEFAULT_MODE",
     "DEFAULT_TEMPERATURE",
     "snr_momentum_variance_factor",
@@ -80,29 +85,6 @@ __all__ = [
     "lion_step_mp",
     "tanh_lion_step_mp",
 ]
-
-#: The tanh-Lion variants, see :class:`TanhLion`.
-TANH_LION_MODES = ("fixed", "snr", "optax-smooth")
-
-#: Default temperature of ``mode="fixed"``: on the scale of per-coordinate gradient
-#: magnitudes of small networks (1e-4 … 1e-2), so that the tanh is neither saturated
-#: everywhere (Lion) nor linear everywhere (SGD with learning rate η/τ).  The
-#: temperature ablation of the issue-8 study (``results/lion-study/study.md``, at the
-#: rate tuned for 1e-3) found no τ in 1e-5 … 1e-2 better than Lion on either model,
-#: τ ≥ 0.1 (ResNet) or ≥ 0.01 (ViT) significantly worse, and on the ViT 1e-5 and
-#: 1e-4 ahead of 1e-3 (88.3 and 86.6 vs 78.7 % mean accuracy, not significant).
-DEFAULT_TEMPERATURE = 1e-3
-
-#: Default ``mode`` of :class:`TanhLion`, chosen from the issue-8 study (digits, ResNet-18
-#: and ViT, rates tuned per mode, 5 paired seeds, ``results/lion-study/study.md``): no
-#: variant improved Lion significantly on both models.  ``"snr"``: no significant change on
-#: either and the best worst case (ResNet −0.83 ± 1.61, ViT +8.61 ± 6.28 points vs Lion,
-#: Holm p 0.93 / 0.11); first to the target accuracy on the ViT (56 steps vs Lion's 84),
-#: 80 vs 84 steps on the ResNet.  ``"optax-smooth"``: better on the ResNet (+0.61 ± 0.23,
-#: Holm p 0.021) but significantly worse on the ViT (−12.28 ± 5.54, Holm p 0.039).
-#: ``"fixed"`` (τ = 1e-3): no significant change, but −4.89 ± 5.36 points on the ViT (+0.78
-#: on the ResNet).  ``"snr"`` wants a larger rate than Lion: 0.1 vs 0.003–0.01 there.
-DEFAULT_MODE = "snr"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -124,47 +106,6 @@ def _check_betas(betas) -> None:
         b = _real(f"betas[{i}]", b)
         if not 0.0 <= b <= 1.0:
             raise ValueError(f"betas[{i}] must lie in [0, 1], got {b!r}")
-
-
-def one_minus_power(beta: float, t: int) -> float:
-    """``1 − β^t`` without cancellation when ``t(1 − β)`` is small."""
-    if beta == 0.0:
-        return 1.0
-    return -math.expm1(t * math.log(beta))
-
-
-def weighted_variance_unbias_factor(beta: float, t: int) -> float:
-    """``1 / (1 − Σ w_k²)`` for the bias-corrected EMA weights after ``t`` samples.
-
-    The zero-initialised EMA with decay β, divided by ``1 − β^t``, is the weighted
-    mean with weights ``w_k = (1−β) β^{t−k} / (1 − β^t)`` (k = 1…t, Σw = 1). For
-    i.i.d. samples of variance σ², the weighted second moment minus the squared
-    weighted mean has expectation ``σ² (1 − Σw²)``, and
-
-        Σw² = (1−β)(1+β^t) / ((1+β)(1−β^t)),
-        1 / (1 − Σw²) = (1+β)(1−β^t) / (2β (1−β^{t−1})).
-
-    It is infinite at t = 1 (one sample says nothing about the variance); this
-    function returns 0 there, which the ``"snr"`` mode uses to set σ̂² = 0 at the
-    first step. For t → ∞ it tends to (1+β)/(2β) (1.005 at β = 0.99).
-    """
-    if t < 1:
-        raise ValueError(f"t must be >= 1, got {t}")
-    if not 0.0 < beta < 1.0:
-        raise ValueError(f"beta must lie in (0, 1), got {beta!r}")
-    if t == 1:
-        return 0.0
-    return (1.0 + beta) * one_minus_power(beta, t) / (2.0 * beta * one_minus_power(beta, t - 1))
-
-
-def snr_momentum_variance_factor(beta1: float, beta2: float) -> float:
-    """κ with ``Var(c) = κ Var(g)`` for i.i.d. gradients and a stationary momentum.
-
-    ``m = (1−β₂) Σ_k β₂^k g_{t−k}`` has variance ``σ² (1−β₂)/(1+β₂)``, and
-    ``c = β₁ m + (1−β₁) g_t`` with ``g_t`` independent of ``m``:
-    ``κ = β₁² (1−β₂)/(1+β₂) + (1−β₁)²`` (0.0141 at the default betas).
-    """
-    return beta1 * beta1 * (1.0 - beta2) / (1.0 + beta2) + (1.0 - beta1) ** 2
 
 
 # ----------------------------------------------------------------------------- base
@@ -449,7 +390,7 @@ class Lion(_SignMomentumOptimizer):
 
 
 class TanhLion(_SignMomentumOptimizer):
-    r"""tanh-Lion: Lion with ``sign(c)`` replaced by a tanh of the signal (THEOREMS.md §D).
+    r"""tanh-Lion: Lion with ``sign(c)`` replaced by a tanh of the signal (the paper's Section 4).
 
     The step is Lion's (``c = β₁ m + (1−β₁) g``, ``θ ← θ − η (u + λθ)``,
     ``m ← β₂ m + (1−β₂) g``) with the direction ``u``, per coordinate, given by
@@ -490,7 +431,7 @@ class TanhLion(_SignMomentumOptimizer):
       float arithmetic ``ŝ − μ̂²`` loses its relative accuracy when σ² ≲ ε_mach μ̂²,
       where the tanh is saturated anyway. ``κ`` is chosen by ``snr_noise``:
 
-      - ``"gradient"`` (default, the formula of THEOREMS.md §D): κ = 1, σ̂² is the
+      - ``"gradient"`` (default, the formula of the paper's Section 4): κ = 1, σ̂² is the
         variance of the gradient;
       - ``"momentum"``: κ = :func:`snr_momentum_variance_factor` (β₁, β₂), the
         stationary variance of c itself under i.i.d. gradients, which is what the
@@ -519,11 +460,14 @@ class TanhLion(_SignMomentumOptimizer):
         params: iterable of tensors or of param-group dicts (every option below
             except ``foreach``, ``check_finite`` and ``state_dtype`` can be set per
             group).
-        lr: learning rate η ≥ 0 (default 1e-4).
+        lr: learning rate η ≥ 0 (default ``DEFAULT_LR[mode]``: 0.1 for ``"snr"``, 3e-3 for
+            ``"fixed"``, 0.3 for ``"optax-smooth"``, the rates the study tuned; see
+            :data:`gpu_experiments.optimizer_defaults.DEFAULT_LR`).  A param group whose
+            ``mode`` differs from the constructor's must give its own ``lr``.
         betas: (β₁, β₂) in [0, 1] (default (0.9, 0.99)).
         weight_decay: decoupled weight decay λ ≥ 0 (default 0).
         mode: ``"fixed"`` | ``"snr"`` | ``"optax-smooth"`` (default ``"snr"``, chosen by
-            the issue-8 study: see :data:`DEFAULT_MODE`).
+            the study: see :data:`DEFAULT_MODE`).
         temperature: τ > 0 of ``"fixed"``.
         smooth_beta: β > 0 of ``"optax-smooth"``.
         snr_beta: β_s in (0, 1) of ``"snr"`` (default 0.99).
@@ -535,7 +479,7 @@ class TanhLion(_SignMomentumOptimizer):
     def __init__(
         self,
         params: Iterable,
-        lr: float = 1e-4,
+        lr: float | None = None,
         betas: tuple[float, float] = (0.9, 0.99),
         weight_decay: float = 0.0,
         *,
@@ -549,6 +493,17 @@ class TanhLion(_SignMomentumOptimizer):
         check_finite: bool = True,
         state_dtype: torch.dtype | None = None,
     ):
+        if mode not in TANH_LION_MODES:
+            raise ValueError(f"mode must be one of {TANH_LION_MODES}, got {mode!r}")
+        if lr is None:
+            lr = DEFAULT_LR[mode]
+            params = list(params)
+            for g in params:
+                if isinstance(g, dict) and g.get("mode", mode) != mode and "lr" not in g:
+                    raise ValueError(
+                        f"a param group with mode {g['mode']!r} needs its own lr: the default lr "
+                        f"{lr} is the one tuned for mode {mode!r} (DEFAULT_LR = {DEFAULT_LR})"
+                    )
         defaults = dict(
             lr=lr,
             betas=tuple(betas) if isinstance(betas, list) else betas,
@@ -656,107 +611,3 @@ class TanhLion(_SignMomentumOptimizer):
         torch._foreach_div_(cs, var)
         torch._foreach_tanh_(cs)
         return cs
-
-
-# ----------------------------------------------------------------------------- mpmath oracles
-
-
-def _mp_sign(x) -> int:
-    return (x > 0) - (x < 0)
-
-
-def tanh_lion_step_mp(
-    theta: Sequence[float],
-    grad: Sequence[float],
-    exp_avg: Sequence[float],
-    *,
-    lr: float,
-    betas: tuple[float, float] = (0.9, 0.99),
-    weight_decay: float = 0.0,
-    mode: str = "fixed",
-    temperature: float = DEFAULT_TEMPERATURE,
-    smooth_beta: float = 1.0,
-    snr_beta: float = 0.99,
-    eps: float = 1e-30,
-    snr_noise: str = "gradient",
-    grad_mean: Sequence[float] | None = None,
-    grad_sq_mean: Sequence[float] | None = None,
-    snr_step: int = 0,
-    dps: int = 50,
-) -> dict[str, list]:
-    """One step of the (tanh-)Lion rule per coordinate, in ``dps``-digit arithmetic.
-
-    The mpmath twin of ``Lion.step`` / ``TanhLion.step``: the inputs are the float
-    state before the step (read exactly), the rule is the mathematical one,
-    ``θ − η(u(c) + λθ)`` with the formulas of :class:`TanhLion` (``mode="sign"``
-    gives Lion). Every hyperparameter enters as the exact binary value of the
-    float the optimizer sees.
-
-    Returns:
-        dict with ``theta``, ``exp_avg``, ``c``, ``u`` (lists of mpf) and, for
-        ``mode="snr"``, ``grad_mean``, ``grad_sq_mean``, ``mu_hat``, ``var``.
-    """
-    if mode not in TANH_LION_MODES + ("sign",):
-        raise ValueError(f"mode must be 'sign' or one of {TANH_LION_MODES}, got {mode!r}")
-    n = len(theta)
-    if len(grad) != n or len(exp_avg) != n:
-        raise ValueError(f"theta, grad and exp_avg must have the same length, got {n}, {len(grad)}, {len(exp_avg)}")
-    with mpmath.workdps(dps):
-        mpf = mpmath.mpf
-        b1, b2 = mpf(betas[0]), mpf(betas[1])
-        eta, lam = mpf(lr), mpf(weight_decay)
-        out: dict[str, list] = {k: [] for k in ("theta", "exp_avg", "c", "u")}
-        if mode == "snr":
-            for k in ("grad_mean", "grad_sq_mean", "mu_hat", "var"):
-                out[k] = []
-            bs = mpf(snr_beta)
-            t = snr_step + 1
-            bias = 1 - bs**t
-            unbias = 0 if t == 1 else (1 + bs) * bias / (2 * bs * (1 - bs ** (t - 1)))
-            kappa = 1 if snr_noise == "gradient" else b1**2 * (1 - b2) / (1 + b2) + (1 - b1) ** 2
-            gm = grad_mean if grad_mean is not None else [0.0] * n
-            gs = grad_sq_mean if grad_sq_mean is not None else [0.0] * n
-        for i in range(n):
-            th, g, m = mpf(theta[i]), mpf(grad[i]), mpf(exp_avg[i])
-            c = b1 * m + (1 - b1) * g
-            if mode == "sign":
-                u = mpf(_mp_sign(c))
-            elif mode == "fixed":
-                u = mpmath.tanh(c / mpf(temperature))
-            elif mode == "optax-smooth":
-                u = mpmath.tanh(mpf(smooth_beta) * c)
-            else:
-                a = bs * mpf(gm[i]) + (1 - bs) * g
-                b = bs * mpf(gs[i]) + (1 - bs) * g * g
-                mu = a / bias
-                var = max(b / bias - mu * mu, 0) * unbias * kappa + mpf(eps)
-                u = mpmath.tanh(c * abs(mu) / var)
-                out["grad_mean"].append(a)
-                out["grad_sq_mean"].append(b)
-                out["mu_hat"].append(mu)
-                out["var"].append(var)
-            out["c"].append(c)
-            out["u"].append(u)
-            out["theta"].append(th - eta * (u + lam * th))
-            out["exp_avg"].append(b2 * m + (1 - b2) * g)
-        return out
-
-
-def lion_step_mp(
-    theta: Sequence[float],
-    grad: Sequence[float],
-    exp_avg: Sequence[float],
-    *,
-    lr: float,
-    betas: tuple[float, float] = (0.9, 0.99),
-    weight_decay: float = 0.0,
-    dps: int = 50,
-) -> dict[str, list]:
-    """One Lion step per coordinate in ``dps``-digit arithmetic (mpmath twin of ``Lion.step``).
-
-    ``c = β₁m + (1−β₁)g``, ``θ − η(sign(c) + λθ)``, ``β₂m + (1−β₂)g``; see
-    :func:`tanh_lion_step_mp`.
-    """
-    return tanh_lion_step_mp(
-        theta, grad, exp_avg, lr=lr, betas=betas, weight_decay=weight_decay, mode="sign", dps=dps
-    )

@@ -63,7 +63,7 @@ TABLES = [
     ("sam_ascent", "SAM sharpness (ρ = 0.05, projected-gradient ascent)", "max_{‖ε‖≤ρ} L(θ+ε) − L(θ) on the "
      "evaluation set (lower bound from the ascent)", True),
 ]
-#: measures ranked against the final accuracy (the issue-9 table grows from this list)
+#: measures ranked against the final accuracy
 RANKING_MEASURES = ["trace", "top_eigenvalue", "entropy_gap", "deviation_trace", "deviation_entropy_gap",
                     "sqrt_diag_trace", "renyi_2.0", "renyi_0.5", "r_med", "r_med_nonzero",
                     "r_med_nonzero_block_median", "sam_first_order", "sam_ascent"]

@@ -1,4 +1,4 @@
-"""Tests of gpu_experiments.optimizers: Lion and tanh-Lion (issue 8, THEOREMS.md §D).
+"""Tests of gpu_experiments.optimizers: Lion and tanh-Lion (the rule of the paper's Section 4).
 
 What is checked, and against what:
 
@@ -8,7 +8,7 @@ What is checked, and against what:
 * Every mode vs its arbitrary-precision oracle (``*_step_mp``), step by step, with
   the tolerance computed as the image of the float inputs' rounding box plus the
   output rounding (see ``_direction_interval``).
-* The exact properties of THEOREMS.md §D: τ → 0 is Lion, small signal is
+* The exact properties of the rule: τ → 0 is Lion, small signal is
   momentum SGD with learning rate η/τ, ``|Δθ| ≤ η(1 + λ|θ|)``, zero and
   non-finite gradients.
 * Engineering: foreach and per-tensor paths agree bit for bit, state dicts round
@@ -33,6 +33,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gpu_experiments.optimizers import (
+    DEFAULT_LR,
     DEFAULT_MODE,
     DEFAULT_TEMPERATURE,
     TANH_LION_MODES,
@@ -953,7 +954,15 @@ def test_defaults_are_the_documented_ones():
     lion, tanh = Lion([p]), TanhLion([torch.zeros(1, requires_grad=True)])
     assert lion.defaults == dict(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0)
     assert tanh.defaults["mode"] == DEFAULT_MODE == "snr" and tanh.defaults["temperature"] == DEFAULT_TEMPERATURE
-    assert tanh.defaults["lr"] == 1e-4 and tanh.defaults["betas"] == (0.9, 0.99)
+    assert tanh.defaults["lr"] == DEFAULT_LR["snr"] == 0.1 and tanh.defaults["betas"] == (0.9, 0.99)
+    # the default lr follows the mode: each mode's rate tuned in the study
+    q = torch.zeros(1, requires_grad=True)
+    assert TanhLion([q], mode="fixed").defaults["lr"] == DEFAULT_LR["fixed"] == 3e-3
+    assert TanhLion([q], mode="optax-smooth").defaults["lr"] == DEFAULT_LR["optax-smooth"] == 0.3
+    assert TanhLion([q], lr=1e-4).defaults["lr"] == 1e-4
+    with pytest.raises(ValueError, match="needs its own lr"):
+        TanhLion([{"params": [q], "mode": "fixed"}])
+    assert TanhLion([{"params": [q], "mode": "fixed", "lr": 1e-3}]).param_groups[0]["lr"] == 1e-3
     assert tanh.defaults["smooth_beta"] == 1.0  # optax's default
 
 

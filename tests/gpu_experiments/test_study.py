@@ -101,7 +101,7 @@ def test_outputs_and_chosen_rates_are_the_argmax(study):
     main_recs = _records(os.path.join(d, "main"))
     for r in main_recs:
         assert r["recipe"]["lr"] == chosen[r["optimizer"]]["lr"]
-        assert r["metrics"][-1]["hessian"]["r_med"]["value"] > 0  # issue-9 metrics at the checkpoints
+        assert r["metrics"][-1]["hessian"]["r_med"]["value"] > 0  # sharpness metrics at the checkpoints
         assert [c["step"] for c in r["curve"]] == list(range(2, 23, 2)) + [22][: 22 % 2]
     report = open(os.path.join(d, "study.md")).read()
     assert "improves Lion?" in report and "Ablation" in report
