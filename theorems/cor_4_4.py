@@ -19,9 +19,9 @@ Reference: Tan & Huang (2025), Section 4, Cor 4.4 (statements ``cor-4.4``, ``cor
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable
 
 import mpmath
 from hypothesis import HealthCheck, given, settings
@@ -30,8 +30,10 @@ from scipy import special
 
 from numerics.backends import Arb, certified_sign, fraction_str
 from numerics.channel import bayes_error
+from theorems import domain_checks as D
+from theorems.channel_rules import QUICK_EXAMPLES, bayes_error_exact, canonical_channel
 from theorems.statement import Counterexample, Inequality, Statement, Verdict, exactify
-from theorems.thm_4_3 import QUICK_EXAMPLES, bayes_error_exact, canonical_channel, channel_params
+from theorems.strategies import channel_params
 
 # ----------------------------------------------------------------------------
 # P_e* ≤ ½
@@ -48,6 +50,7 @@ def _no_abs_mutant(s):
 
 upper = Inequality(
     id="cor-4.4",
+    domain_check=D.gaussian_channel,
     title="Cor 4.4: P_e* = Φ(−|μ|/σ) ≤ ½",
     claim="The Bayes error rate satisfies P_e* = Φ(−|μ|/σ) ≤ ½.",
     reading="μ any real, σ > 0 (the SNR |μ|/σ ≤ 36 in the search).",

@@ -39,11 +39,18 @@ from hypothesis import strategies as st
 from numerics.divergence import kl_divergence_mp
 from numerics.entropy import entropy_gap_mp, renyi_entropy, shannon_entropy
 from numerics.spectrum import matrix_renyi_entropy, normalize_spectrum, spectral_entropy_gap, von_neumann_entropy
-from numerics.strategies import near_uniform, spectra, two_valued
+from numerics.strategies import near_uniform, spectra
+from numerics.validation import as_float_vector
+from theorems import domain_checks as D
 from theorems.statement import Inequality, exactify
-
-INF = "inf"  # α = ∞ (min-entropy) travels as this string through the exact inputs
-
+from theorems.strategies import (
+    INF,
+    balanced_escort_spectra,
+    ordered_orders,
+    orders,
+    orders_near_one,
+    psd_spectra,
+)
 
 # ----------------------------------------------------------------------------
 # Matrices with a prescribed spectrum and unit diagonal
@@ -65,9 +72,7 @@ def unit_diagonal_matrix(lam, seed: int) -> np.ndarray:
     Raises:
         ValueError: lam empty, non-finite, negative, or not summing to n.
     """
-    lam = np.asarray(lam, dtype=np.float64)
-    if lam.ndim != 1 or lam.size == 0 or not np.all(np.isfinite(lam)):
-        raise ValueError("lam must be a non-empty 1-D array of finite eigenvalues")
+    lam = as_float_vector(lam, "lam")  # non-empty, 1-D, finite
     if np.any(lam < 0):
         raise ValueError("lam has a negative eigenvalue: a unit-diagonal PSD matrix needs λ ≥ 0")
     n = lam.size
@@ -149,56 +154,6 @@ def _log_kappa_exact(lam, B):
 # Domains
 # ----------------------------------------------------------------------------
 
-_ALPHA_GRID = [Fraction(1, 10), Fraction(1, 2), Fraction(1), Fraction(2), Fraction(3), Fraction(10)]
-
-
-def _alphas(allow_inf: bool = True):
-    """Orders: a grid (incl. 1 exactly), arbitrary floats in [0.05, 20], and ∞."""
-    parts = [st.sampled_from(_ALPHA_GRID), st.floats(0.05, 20.0).map(Fraction)]
-    if allow_inf:
-        parts.append(st.just(INF))
-    return st.one_of(*parts)
-
-
-@st.composite
-def psd_spectra(draw, min_n: int = 1, max_n: int = 10, positive: bool = False, max_kappa: float | None = None):
-    """Spectra of PSD matrices: generic (κ up to 1e6), identity, rank one, rank deficient, two-valued
-    (κ up to e^40, or ``max_kappa``)."""
-    n = draw(st.integers(min_n, max_n))
-    kinds = ["generic", "identity", "two-valued", "near-identity"] + ([] if positive else ["rank-one", "zeros"])
-    kind = draw(st.sampled_from(kinds))
-    if n == 1 or kind == "identity":
-        return np.ones(n)
-    if kind == "generic":
-        lam = draw(spectra(n, n, 1e6))
-    elif kind == "two-valued":
-        kappa = None if max_kappa is None else draw(st.one_of(
-            st.floats(1.0, max_kappa), st.floats(-9, 0).map(lambda e: 1.0 + 10.0**e)))
-        lam = draw(two_valued(n, kappa=kappa))
-    elif kind == "near-identity":
-        lam = draw(near_uniform(n, 1e-2))
-    elif kind == "rank-one":
-        lam = np.zeros(n)
-        lam[0] = 1.0
-    else:
-        lam = draw(spectra(n, n, 1e4))
-        zero = draw(st.lists(st.booleans(), min_size=n, max_size=n))
-        zero[int(np.argmax(lam))] = False
-        lam = np.where(zero, 0.0, lam)
-    return lam
-
-
-@st.composite
-def balanced_escort_spectra(draw):
-    """m eigenvalues κ and n − m = mκ eigenvalues 1: the escort distribution at α = 1 puts mass ½ on each
-    value, so Var(log p) = (log κ)²/4 and the von Neumann limit bound is sharp (ratio → 1 as α → 1)."""
-    m = draw(st.integers(1, 3))
-    kappa = draw(st.integers(2, 8))
-    lam = np.ones(m * (1 + kappa))
-    lam[:m] = float(kappa)
-    return lam
-
-
 def _matrix_draw(spectrum_strategy, alphas):
     return st.fixed_dictionaries({
         "lam": spectrum_strategy, "seed": st.integers(0, 2**32 - 1), "alpha": alphas,
@@ -235,20 +190,23 @@ def _range_mutants(s):
         "log n -> log(n-1)",
         lhs_float=lambda x: abs(_H_float(x) - 0.5 * math.log(max(_n(x) - 1, 1))),
         rhs_float=lambda x: 0.5 * math.log(max(_n(x) - 1, 1)),
-        lhs_exact=lambda x, B: abs(renyi_of_spectrum_exact(x["lam"], x["alpha"], B) - B.log(B.num(max(_n(x) - 1, 1))) / 2),
+        lhs_exact=lambda x, B: abs(
+            renyi_of_spectrum_exact(x["lam"], x["alpha"], B) - B.log(B.num(max(_n(x) - 1, 1))) / 2
+        ),
         rhs_exact=lambda x, B: B.log(B.num(max(_n(x) - 1, 1))) / 2,
     )]
 
 
 range_ = Inequality(
     id="def-3.1/range",
+    domain_check=D.all_of(D.positive_vector("lam", 1, allow_zero=True), D.sums_to_length("lam"), D.integer("seed", 0), D.order("alpha")),
     title="Def 3.1: 0 ≤ H_α(K) ≤ log n",
     claim="For K PSD with K_ii = 1 and every order α ∈ (0, ∞], 0 ≤ H_α(K) ≤ log n.",
     reading="Written as |H_α − ½ log n| ≤ ½ log n (both bounds at once). Float side: "
     "numerics.spectrum.matrix_renyi_entropy on a unit-diagonal matrix with the drawn spectrum "
     "(policy 'clip': the matrix is PSD by construction, eigh round-off negatives count as 0); "
     "exact side: Rényi entropy of λ/n in Arb.",
-    domain=_matrix_draw(psd_spectra(1, 10), _alphas()),
+    domain=_matrix_draw(psd_spectra(1, 10), orders()),
     prepare=_prepare,
     lhs_float=lambda x: abs(_H_float(x) - 0.5 * math.log(_n(x))),
     rhs_float=lambda x: 0.5 * math.log(_n(x)),
@@ -266,18 +224,8 @@ range_ = Inequality(
 # def-3.1/monotone
 # ----------------------------------------------------------------------------
 
-def _alpha_key(a):
-    return math.inf if a == INF else a
-
-
-@st.composite
-def _ordered_orders(draw):
-    a, b = draw(_alphas()), draw(_alphas())
-    return tuple(sorted((a, b), key=_alpha_key))
-
-
 def _monotone_domain():
-    return st.tuples(_matrix_draw(psd_spectra(1, 10), st.just(None)), _ordered_orders()).map(
+    return st.tuples(_matrix_draw(psd_spectra(1, 10), st.just(None)), ordered_orders()).map(
         lambda t: {**t[0], "alpha": t[1][0], "beta": t[1][1]}
     )
 
@@ -300,6 +248,7 @@ def _monotone_mutants(s):
 
 monotone = Inequality(
     id="def-3.1/monotone",
+    domain_check=D.all_of(D.positive_vector("lam", 1, allow_zero=True), D.sums_to_length("lam"), D.integer("seed", 0), D.order("alpha"), D.order("beta"), D.that(lambda x: x["beta"] == "inf" or (x["alpha"] != "inf" and x["alpha"] <= x["beta"]), "alpha ≤ beta required")),
     title="Def 3.1: H_α(K) is nonincreasing in α",
     claim="For K PSD with K_ii = 1 and 0 < α ≤ β ≤ ∞: H_β(K) ≤ H_α(K).",
     reading="Orders drawn from a grid (incl. α = 1 and ∞) and from [0.05, 20]; float sides from "
@@ -322,16 +271,14 @@ monotone = Inequality(
 # def-3.1/von-neumann-limit
 # ----------------------------------------------------------------------------
 
-def _near_one():
-    e = st.floats(1.0, 6.0)
-    return st.tuples(st.sampled_from([1, -1]), e).map(lambda t: Fraction(1) + t[0] * Fraction(10.0 ** -t[1]))
-
-
 def _vn_domain():
     return st.one_of(
         # α = 1 itself is excluded: both sides are 0 there, a flat target that stalls Hypothesis' optimiser
-        _matrix_draw(psd_spectra(2, 10, positive=True), st.one_of(_near_one(), _alphas(allow_inf=False).filter(lambda a: a != 1))),
-        _matrix_draw(balanced_escort_spectra(), _near_one()),
+        _matrix_draw(
+            psd_spectra(2, 10, positive=True),
+            st.one_of(orders_near_one(), orders(allow_inf=False).filter(lambda a: a != 1)),
+        ),
+        _matrix_draw(balanced_escort_spectra(), orders_near_one()),
     )
 
 
@@ -350,11 +297,13 @@ def _vn_lhs_exact(x, B):
 
 
 def _vn_rhs_exact(x, B):
-    return abs(B.num(x["alpha"]) - 1) * _log_kappa_exact(x["lam"], B) ** 2 / 8
+    u = _log_kappa_exact(x["lam"], B)
+    return abs(B.num(x["alpha"]) - 1) * (u * u) / 8  # u * u: python-flint's u ** 2 is NaN when u's ball holds 0
 
 
 von_neumann_limit = Inequality(
     id="def-3.1/von-neumann-limit",
+    domain_check=D.all_of(D.positive_vector("lam", 2), D.sums_to_length("lam"), D.integer("seed", 0), D.interval("alpha", 0, lo_open=True)),
     title="Def 3.1: H_α(K) → von Neumann entropy as α → 1, with |H_α − H_1| ≤ |α−1|(log κ)²/8",
     claim="For K positive definite with K_ii = 1 and condition number κ: "
     "|H_α(K) − H_1(K)| ≤ |α − 1|·(log κ)²/8 for every α > 0; in particular lim_{α→1} H_α(K) "
@@ -435,6 +384,7 @@ def _spectral_mutants(s):
 
 spectral_form = Inequality(
     id="def-3.1/spectral-form",
+    domain_check=D.all_of(D.positive_vector("lam", 2), D.sums_to_length("lam"), D.integer("seed", 0), D.interval("alpha", 0, lo_open=True)),
     title="Def 3.1: H_α(K) is the Rényi entropy of the normalised spectrum",
     claim="For K PSD with K_ii = 1 and eigenvalues λ: H_α(K) = 1/(1−α) log tr((K/n)^α) equals "
     "H_α(p) = 1/(1−α) log Σ p_i^α with p = λ/Σλ (α = 1: von Neumann = Shannon of p).",
@@ -442,9 +392,10 @@ spectral_form = Inequality(
     "normalize_spectrum(λ) for the drawn λ; exact: the trace form Σ(λ_i/n)^α (n = dimension, using "
     "tr K = n) vs the Rényi entropy of λ/Σλ. Orders in [0.05, 20] (finite; ∞ is covered by range and "
     "monotone); condition numbers ≤ 1e6 (beyond, eigh cannot resolve λ_min and the float side is not "
-    "the matrix's entropy to 1e-9 -- a limit of float64, not of the identity). Tolerance: 1e-9 absolute (scale_floor 1): eigh's backward error n·eps·‖K‖ moves "
+    "the matrix's entropy to 1e-9 -- a limit of float64, not of the identity). "
+    "Tolerance: 1e-9 absolute (scale_floor 1): eigh's backward error n·eps·‖K‖ moves "
     "an eigenvalue λ_min/n by ~n·eps·κ relative; with κ ≤ 1e6 and α ≥ 0.05 the entropy moves ≤ 1e-9.",
-    domain=_matrix_draw(psd_spectra(2, 10, positive=True, max_kappa=1e6), _alphas(allow_inf=False)),
+    domain=_matrix_draw(psd_spectra(2, 10, positive=True, max_kappa=1e6), orders(allow_inf=False)),
     prepare=_prepare,
     lhs_float=_H_float,
     rhs_float=_spectral_rhs_float,
@@ -498,6 +449,7 @@ def _gap_rhs_exact(x, B):
 
 gap_is_kl = Inequality(
     id="def-3.1/gap-is-kl",
+    domain_check=D.positive_vector("lam", 1, allow_zero=True),
     title="Def 3.1: entropy gap log n − H(p) = KL(p‖u)",
     claim="For the normalised spectrum p_i = λ_i/Σλ_j of a PSD matrix, log n − H(p) = KL(p‖u).",
     reading="Identity. Float: log n − shannon_entropy(p) (textbook) vs "
@@ -517,7 +469,9 @@ gap_is_kl = Inequality(
         s.mutant(  # the gap against log(n − 1)
             "log n -> log(n-1)",
             lhs_float=lambda x: _gap_lhs_float(x) - math.log(x["lam"].size) + math.log(max(x["lam"].size - 1, 1)),
-            lhs_exact=lambda x, B: _gap_lhs_exact(x, B) - B.log(B.num(len(x["lam"]))) + B.log(B.num(max(len(x["lam"]) - 1, 1))),
+            lhs_exact=lambda x, B: (
+                _gap_lhs_exact(x, B) - B.log(B.num(len(x["lam"]))) + B.log(B.num(max(len(x["lam"]) - 1, 1)))
+            ),
         ),
         s.mutant(  # the reverse divergence KL(u‖p) (the one in Thm 3.4's log-det identity)
             "KL(p||u) -> KL(u||p)",
@@ -550,6 +504,7 @@ def _l2_over_pmax_exact(x, B):
 
 gap_nonneg = Inequality(
     id="def-3.1/gap-nonneg",
+    domain_check=D.positive_vector("lam", 1, allow_zero=True),
     title="Def 3.1: entropy gap ≥ ‖p − u‖²/(2 p_max) ≥ 0, zero only at p = u",
     claim="For the normalised spectrum p of a PSD matrix, KL(p‖u) = log n − H(p) ≥ 0 with equality "
     "iff p is uniform; quantitatively KL(p‖u) ≥ ‖p − u‖₂²/(2 p_max).",

@@ -35,7 +35,9 @@ from numerics.backends import Arb
 from numerics.divergence import jeffreys_divergence, jeffreys_divergence_mp, total_variation_mp
 from numerics.entropy import _sum_minus_one, _two_product, entropy_gap, entropy_gap_mp
 from numerics.strategies import distributions, near_uniform, two_valued
+from theorems import domain_checks as D
 from theorems.statement import Inequality, exactify, normalise_exact
+from theorems.strategies import one_spike
 
 
 def _prepare(raw):
@@ -48,23 +50,13 @@ def _uniform(n):
     return [Fraction(1, n)] * n
 
 
-@st.composite
-def _one_spike(draw):
-    """One entry raised above the rest by a relative ε: where the misreading fails (n ≥ 3)."""
-    n = draw(st.integers(2, 40))
-    eps = 10.0 ** draw(st.floats(-8, 1))
-    w = np.ones(n)
-    w[0] += eps
-    return w / w.sum()
-
-
 # every p_i > 0 (the lemma's hypothesis): positive plain/log-magnitude draws, two-valued (the
 # equality case), near-uniform, one raised entry
 domain = st.one_of(
     distributions(2, 60, positive=True),
     st.integers(2, 200).flatmap(lambda n: two_valued(n)),
     st.integers(2, 100).flatmap(lambda n: near_uniform(n, 0.5)),
-    _one_spike(),
+    one_spike(),
 ).map(lambda p: {"p": p})
 
 
@@ -144,6 +136,7 @@ def _jeffreys_exact(x, B):
 
 identity = Inequality(
     id="lemma-3.5/identity",
+    domain_check=D.distribution("p", 2, positive=True),
     title="Lemma 3.5: KL(p‖u) + KL(u‖p) = Σ (p_i − 1/n) log(n p_i)",
     claim="For p with all p_i > 0: KL(p‖u) + KL(u‖p) = Σ_i (p_i − 1/n) log(n p_i).",
     reading="Identity. Float: numerics.divergence.jeffreys_divergence(p, u) vs the sum with n p_i − 1 "
@@ -196,7 +189,8 @@ def two_valued_equality_evidence(max_n: int = 12) -> dict:
                     cases += 1
                     ok &= bool(d.contains(0))
                     worst = max(worst, float(abs(d).upper()))
-    return {"two_valued_cases": cases, "all_enclosures_contain_0": ok, "widest_enclosure_of_rhs_minus_lhs": f"{worst:.2e}",
+    return {"two_valued_cases": cases, "all_enclosures_contain_0": ok,
+            "widest_enclosure_of_rhs_minus_lhs": f"{worst:.2e}",
             "note": "equality is exact on two-valued p (the Arb balls contain 0 and are ~1e-70 wide), so the "
             "constant 1 and the factor log(p_max/p_min) cannot be improved"}
 
@@ -226,6 +220,7 @@ def _kappa_to_n_pmax(s):
 
 lemma = _WithEvidence(
     id="lemma-3.5",
+    domain_check=D.distribution("p", 2, positive=True),
     title="Lemma 3.5: KL(p‖u) + KL(u‖p) ≤ TV(p,u)·log(p_max/p_min)",
     claim="For p on n points with all p_i > 0: Σ (p_i − 1/n) log(n p_i) = KL(p‖u) + KL(u‖p) "
     "≤ TV(p, u) · log(p_max / p_min).",
@@ -299,6 +294,7 @@ class _GapBound(_WithEvidence):
 
 gap_bound = _GapBound(
     id="lemma-3.5/gap-bound",
+    domain_check=D.distribution("p", 2, positive=True),
     title="Lemma 3.5 ⇒ entropy gap ≤ TV(p,u)·log κ",
     claim="For p on n points with all p_i > 0 and κ = p_max/p_min: log n − H(p) = KL(p‖u) ≤ TV(p, u)·log κ.",
     reading="Consequence of lemma-3.5 (KL(u‖p) ≥ 0). lhs: numerics.entropy.entropy_gap / entropy_gap_mp; rhs: "
@@ -331,6 +327,7 @@ def _log_inv_n_pmin(x):
 
 misreading = Inequality(
     id="lemma-3.5/misreading",
+    domain_check=D.distribution("p", 2, positive=True),
     title="Lemma 3.5 misread: entropy gap ≤ TV(p,u)·log(1/(n p_min))",
     claim="For p on n points with all p_i > 0: KL(p‖u) ≤ TV(p, u) · log(1/(n p_min)).",
     reading="A reading of (15) that drops the p_max half of the proof. Checked by search over the same "

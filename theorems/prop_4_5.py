@@ -44,26 +44,22 @@ import mpmath
 from numerics.backends import Arb
 from numerics.channel import bayes_error, conditional_entropy_y_given_x, mutual_information
 from numerics.entropy import binary_entropy, binary_entropy_inv
-from theorems.statement import Inequality
-from theorems.thm_4_3 import (
+from theorems import domain_checks as D
+from theorems.ball_quadrature import MpOps, integrate, phi, softplus, step_points
+from theorems.channel_rules import (
     QUICK_EXAMPLES,
-    MpOps,
-    _prepare,
-    _step_points,
     bayes_error_exact,
     canonical_channel,
     canonical_rule,
-    channel_params,
-    channels_and_rules,
     check_channel,
-    integrate,
-    phi,
-    rule_error_exact,
+    exact_rule_input,
     flipped_rule,
+    rule_error_exact,
     rule_error_float,
     rule_size,
-    softplus,
 )
+from theorems.statement import Inequality
+from theorems.strategies import channel_params, channels_and_rules
 
 LOG2 = math.log(2.0)
 #: lower end of the bisection for H_b(p) = h: H(Y|X) ≥ 1e-320 on the domain (s ≤ 36), so p ≫ 1e-2000
@@ -88,7 +84,7 @@ def _ce_integral(s: Fraction, B):
     # the integrand is φ(z)·(e^{−2s(s+z)} ∧ 2s|s+z|): it peaks at z = −s with width ~1/s, so the pieces
     # double away from −s starting at 1/(4(s+1)) (Gauss-Legendre then needs a low degree everywhere)
     pts = {Fraction(lo), Fraction(40)} | set(map(Fraction, _Z_GRID))
-    pts |= set(_step_points(-s, (Fraction(1, 4 * (math.ceil(s) + 1)),), lo=math.floor(lo), hi=40))
+    pts |= set(step_points(-s, (Fraction(1, 4 * (math.ceil(s) + 1)),), lo=math.floor(lo), hi=40))
     pts = [p for p in pts if lo <= p <= 40]
 
     def f(z, ops, analytic):
@@ -333,6 +329,7 @@ def _fano_mutants(s):
 
 fano = Inequality(
     id="prop-4.5",
+    domain_check=D.all_of(D.gaussian_channel, D.channel_rule),
     title="Prop 4.5: Fano, H(Y|X) ≤ H_b(P_e) for every classifier",
     claim="For every (possibly randomised) classifier f with error P_e = P(f(X) ≠ Y): "
     "H_b(P_e) ≥ H(Y|X) = log 2 − I(X;Y).",
@@ -341,7 +338,7 @@ fano = Inequality(
     quick_examples=QUICK_EXAMPLES,
     scale_floor=1e-290,  # errors and entropies are relative-accurate down to normal floats
     domain=channels_and_rules(),
-    prepare=_prepare,
+    prepare=exact_rule_input,
     canonical=canonical_rule,
     lhs_float=_cond_entropy_float,
     rhs_float=_fano_rhs_float,
@@ -374,10 +371,9 @@ def hb_inverse_of_value(h, B):
         if h.lower() >= B.log(B.num(2)).upper():
             return B.num(half)
         mid = _ball_mid(h, dps)
-        if mid >= mpmath.log(2):
-            return B.num(half)
-        approx = _mp_increasing_root(lambda p: binary_entropy_exact(p, _MPB), mid, _TINY,
-                                     half, dps)
+        # the midpoint only guides the bracket; ½ is returned only when h ≥ log 2 is certified above
+        approx = half if mid >= mpmath.log(2) else _mp_increasing_root(
+            lambda p: binary_entropy_exact(p, _MPB), mid, _TINY, half, dps)
         with Arb(prec) as A:
             return _arb_bracket(lambda t: binary_entropy_exact(A.num(t), A), h, approx, Fraction(0), half, prec)
     if h >= mpmath.log(2):
@@ -388,6 +384,7 @@ def hb_inverse_of_value(h, B):
 
 inverse = Inequality(
     id="prop-4.5/inverse",
+    domain_check=D.gaussian_channel,
     title="Prop 4.5: P_e* ≥ H_b⁻¹(H(Y|X))",
     claim="The Bayes error satisfies Φ(−|μ|/σ) = P_e* ≥ H_b⁻¹(H(Y|X)), H_b⁻¹ the inverse of H_b on [0, ½].",
     reading="Fano applied to the Bayes rule, then H_b increasing on [0, ½] (P_e* ≤ ½ by Cor 4.4).",

@@ -59,21 +59,10 @@ from numerics.channel import information_sign, information_tanh, mutual_informat
 from numerics.entropy import binary_entropy, shannon_entropy
 from theorems.prop_4_5 import binary_entropy_exact, mutual_information_exact
 from theorems.statement import Counterexample, Inequality, Statement, Verdict
-from theorems.thm_4_3 import (
-    QUICK_EXAMPLES,
-    AcbOps,
-    MpOps,
-    WINDOW_SD,
-    _SD_GRID,
-    bayes_error_exact,
-    canonical_channel,
-    channel_params,
-    check_channel,
-    gaussian_window,
-    integrate,
-    phi,
-    softplus,
-)
+from theorems.ball_quadrature import SD_GRID as _SD_GRID
+from theorems.ball_quadrature import WINDOW_SD, AcbOps, MpOps, gaussian_window, integrate, phi, softplus
+from theorems.channel_rules import QUICK_EXAMPLES, bayes_error_exact, canonical_channel, check_channel
+from theorems.strategies import channel_params
 
 LOG2 = math.log(2.0)
 

@@ -55,6 +55,10 @@ from numpy.polynomial.legendre import leggauss
 from scipy import stats
 from scipy.special import expit, log_expit
 
+from numerics.rational import fmpq_matrix as _mat
+from numerics.rational import identity as _identity
+from numerics.rational import to_fmpq as _q
+from numerics.rational import to_fraction as _frac
 from theorems.statement import Counterexample, Inequality, Result, Statement, Verdict, exactify, fraction_str
 
 # ----------------------------------------------------------------------------
@@ -149,28 +153,12 @@ def bayes_logpdf_float(x) -> float:
     return loglik + logprior - logev
 
 
-def _q(v: Fraction) -> flint.fmpq:
-    return flint.fmpq(v.numerator, v.denominator)
-
-
-def _frac(v: flint.fmpq) -> Fraction:
-    return Fraction(int(v.p), int(v.q))
-
-
-def _mat(rows: int, cols: int, entries) -> flint.fmpq_mat:
-    return flint.fmpq_mat(rows, cols, [_q(Fraction(e)) for e in entries])
-
-
 def _lg_exact_parts(x):
     d, n = int(x["d"]), int(x["n"])
     X = _mat(n, d, x["X"])
     y = _mat(n, 1, x["y"])
     tt = _mat(d, 1, x["theta_t"])
     return d, n, X, y, tt, _q(x["s2"]), _q(x["sigma2"])
-
-
-def _identity(k: int) -> flint.fmpq_mat:
-    return flint.fmpq_mat(k, k, [1 if i == j else 0 for i in range(k) for j in range(k)])
 
 
 def _scalar(m: flint.fmpq_mat) -> Fraction:

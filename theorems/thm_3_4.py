@@ -49,9 +49,19 @@ from scipy.special import expit, ndtr
 
 from numerics.divergence import kl_divergence, kl_divergence_mp, reverse_kl, reverse_kl_mp
 from numerics.gaussian import gaussian_kl, laplace_pac_bayes_kl, laplace_posterior, pac_bayes_bound
+from numerics.rational import identity as _identity
+from numerics.rational import to_fmpq as _q
+from numerics.rational import to_fraction as _frac
 from numerics.strategies import spectra
 from theorems.statement import (
-    Counterexample, Inequality, Result, Statement, Verdict, exactify, fraction_str, normalise_exact,
+    Counterexample,
+    Inequality,
+    Result,
+    Statement,
+    Verdict,
+    exactify,
+    fraction_str,
+    normalise_exact,
 )
 
 READING = (
@@ -67,19 +77,6 @@ READING = (
 # ----------------------------------------------------------------------------
 # exact rational helpers
 # ----------------------------------------------------------------------------
-
-
-def _q(v) -> flint.fmpq:
-    v = Fraction(v)
-    return flint.fmpq(v.numerator, v.denominator)
-
-
-def _frac(v: flint.fmpq) -> Fraction:
-    return Fraction(int(v.p), int(v.q))
-
-
-def _identity(k: int) -> flint.fmpq_mat:
-    return flint.fmpq_mat(k, k, [1 if i == j else 0 for i in range(k) for j in range(k)])
 
 
 def cayley_orthogonal(skew_upper: list[Fraction], d: int) -> flint.fmpq_mat:

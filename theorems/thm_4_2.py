@@ -25,32 +25,12 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from hypothesis import strategies as st
 from scipy import special
 
+from theorems import domain_checks as D
+from theorems.channel_rules import QUICK_EXAMPLES, canonical_channel, check_channel
 from theorems.statement import Inequality
-from theorems.thm_4_3 import QUICK_EXAMPLES, canonical_channel, channel_params, check_channel
-
-
-@st.composite
-def _points(draw):
-    x = draw(channel_params())
-    mu, sigma = x["mu"], x["sigma"]
-    kind = draw(st.sampled_from(["plain", "zero", "near-zero", "near-mean", "between", "far"]))
-    if kind == "plain":
-        obs = draw(st.floats(-5.0, 5.0)) * (abs(mu) + sigma)
-    elif kind == "zero":
-        obs = 0.0
-    elif kind == "near-zero":
-        obs = draw(st.sampled_from([-1.0, 1.0])) * (abs(mu) + sigma) * 10.0 ** draw(st.floats(-15.0, -1.0))
-    elif kind == "near-mean":
-        obs = draw(st.sampled_from([-1.0, 1.0])) * mu + sigma * draw(st.floats(-1.0, 1.0))
-    elif kind == "between":  # between the class means, where the MAP label and "nearest mean" can differ
-        obs = mu * draw(st.floats(-1.0, 1.0))
-    else:
-        obs = draw(st.sampled_from([-1.0, 1.0])) * (abs(mu) + sigma) * 10.0 ** draw(st.floats(0.0, 3.0))
-    x["x"] = obs
-    return x
+from theorems.strategies import channel_observations
 
 
 def _sign(v) -> int:
@@ -103,13 +83,14 @@ def _mutants(s):
 
 map_rule = Inequality(
     id="thm-4.2",
+    domain_check=D.all_of(D.gaussian_channel, D.interval("x")),
     title="Thm 4.2: the Bayes classifier is sign(μx)",
     claim="For Y uniform on {±1} and X|Y ~ N(Yμ, σ²), the label sign(μx) maximises the posterior "
     "P(Y = y | X = x) for every x (so sign(μX) is the Bayes classifier).",
     reading="Pointwise MAP: P(Y = −ŷ | x) ≤ P(Y = ŷ | x) with ŷ = sign(μx), ties (μx = 0) broken to +1 "
     "(both labels then have posterior ½); posterior by Bayes' theorem on the Gaussian densities.",
     quick_examples=QUICK_EXAMPLES,
-    domain=_points(),
+    domain=channel_observations(),
     canonical=canonical_channel,
     lhs_float=lambda x: posterior_float(x, -bayes_label(x)),
     rhs_float=lambda x: posterior_float(x, bayes_label(x)),

@@ -16,20 +16,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numerics.backends import MP, Arb
-from theorems.cor_4_4 import EqualityIff, decide_half, equality
-from theorems.statement import Verdict, exactify, floatify
-from theorems.thm_4_2 import _points, bayes_label, posterior_exact, posterior_float
-from theorems.thm_4_3 import (
-    _prepare,
+from theorems.channel_rules import (
     bayes_error_exact,
     canonical_rule,
-    channels_and_rules,
-    logistic_rules,
-    min_error,
+    exact_rule_input,
     rule_error_exact,
     rule_error_float,
     rule_of,
 )
+from theorems.cor_4_4 import EqualityIff, decide_half, equality
+from theorems.statement import Verdict, exactify, floatify
+from theorems.strategies import channel_observations, channels_and_rules, logistic_rules
+from theorems.thm_4_2 import bayes_label, posterior_exact, posterior_float
+from theorems.thm_4_3 import min_error
 from theorems.verify import verify_report
 
 
@@ -72,7 +71,7 @@ def test_rule_error_arb_mpmath_float_agree(raw):
 @settings(max_examples=25)
 @given(channels_and_rules())
 def test_rule_error_float_in_arb_ball(raw):
-    x = _prepare(raw)
+    x = exact_rule_input(raw)
     with Arb(128) as B:
         ball = rule_error_exact(x, B)
     # worst seen over 600 draws: 4e-14 relative (logistic quadrature); normal floats only (SNR ≤ 36)
@@ -147,7 +146,7 @@ def test_mutant_counterexamples_verify_independently():
 
 
 @settings(max_examples=40)
-@given(_points())
+@given(channel_observations())
 def test_posterior_float_in_arb_ball(raw):
     x = exactify(raw)
     xf = floatify(x)
