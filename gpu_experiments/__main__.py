@@ -78,9 +78,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    from .training import RunInterrupted
+
     try:
         return _dispatch(args)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunInterrupted):
         print("\ninterrupted: state saved; rerun to resume (the same command continues where it stopped)",
               file=sys.stderr)
         return INTERRUPTED_EXIT

@@ -178,6 +178,10 @@ def run_config(
         torch.backends.cuda.matmul.allow_tf32 = bool(cfg["training"].get("tf32", False))
         torch.backends.cudnn.allow_tf32 = bool(cfg["training"].get("tf32", False))
 
+    batch = cfg["training"]["batch_size"]
+    if dist.data_parallel and batch % dist.world_size:
+        raise ValueError(f"batch_size {batch} is not divisible by the {dist.world_size} data-parallel ranks; "
+                         f"use --nproc_per_node dividing it, or --parallel cells")
     out_dir = os.path.join(out, name or cfg["name"])
     cells = [(a, o, s) for a in cfg["grid"]["archs"] for o in cfg["grid"]["optimizers"] for s in seeds]
     # refuse a conflicting configuration before writing anything (grid.json included)
