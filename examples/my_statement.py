@@ -9,6 +9,7 @@ from fractions import Fraction
 from numerics.entropy import renyi_entropy, renyi_entropy_mp, shannon_entropy, shannon_entropy_mp
 from numerics.strategies import distributions
 from theorems import Inequality, exactify, normalise_exact
+from theorems.domain_checks import distribution
 
 
 def as_distribution(raw):
@@ -25,6 +26,7 @@ renyi2_below_shannon = Inequality(
     reading="natural logs; p any distribution on 1..50 points",
     domain=distributions(1, 50).map(lambda p: {"p": p}),
     prepare=as_distribution,
+    domain_check=distribution("p"),  # what verify checks a counterexample against
     lhs_float=lambda x: renyi_entropy(x["p"], 2.0),
     rhs_float=lambda x: shannon_entropy(x["p"]),
     lhs_exact=lambda x, B: renyi_entropy_mp(x["p"], Fraction(2), backend=B),
@@ -38,6 +40,7 @@ shannon_below_renyi_half_over_2 = Inequality(
     reading="natural logs",
     domain=distributions(2, 20).map(lambda p: {"p": p}),
     prepare=as_distribution,
+    domain_check=distribution("p"),
     lhs_float=lambda x: shannon_entropy(x["p"]),
     rhs_float=lambda x: renyi_entropy(x["p"], 0.5) / 2,
     lhs_exact=lambda x, B: shannon_entropy_mp(x["p"], backend=B),

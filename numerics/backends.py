@@ -48,10 +48,14 @@ def to_fraction(x) -> Fraction:
         return Fraction(x)  # exact for floats: the stored binary rational
     if isinstance(x, str):
         return Fraction(x)
-    try:
-        return Fraction(float(x))
-    except (TypeError, ValueError):
-        raise ValueError(f"cannot read {x!r} as an exact number") from None
+    if isinstance(x, mpmath.mpf) and mpmath.isfinite(x):
+        man, exp = x.man_exp  # the binary value itself, not its rounding to 53 bits
+        return Fraction(int(man)) * Fraction(2) ** int(exp)
+    if isinstance(x, numbers.Rational):
+        return Fraction(int(x.numerator), int(x.denominator))
+    if isinstance(x, numbers.Real) and not isinstance(x, mpmath.mpf):
+        return Fraction(float(x))  # numpy floats: exact binary values
+    raise ValueError(f"cannot read {x!r} ({type(x).__name__}) as an exact number")
 
 
 def fraction_str(x: Fraction) -> str:
@@ -195,11 +199,10 @@ class Arb:
     def tanh(x):
         return x.tanh()
 
-    @staticmethod
-    def sum(xs):
+    def sum(self, xs):
         total = flint.arb(0)
         for x in xs:
-            total += x
+            total += x if isinstance(x, flint.arb) else self.num(x)  # python-flint would take a float silently
         return total
 
     @staticmethod

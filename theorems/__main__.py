@@ -108,6 +108,10 @@ def cmd_check(args) -> int:
     if interrupted:
         console.print("[yellow]interrupted: the report is marked interrupted; rerun to complete it[/]")
         return 130
+    errors = [r.id for r in results if r.verdict is Verdict.ERROR]
+    if errors:
+        console.print(f"[red]{len(errors)} checker(s) failed:[/] {', '.join(errors)} (see the 'error' rows)")
+        return 1
     return 0
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from numerics.divergence import total_variation, total_variation_mp
 from numerics.entropy import entropy_gap, entropy_gap_mp
 from numerics.strategies import distributions, near_uniform, two_valued
+from theorems import domain_checks as D
 from theorems.statement import Inequality, exactify, normalise_exact
 
 
@@ -56,6 +57,7 @@ def _drop_n(s):
 
 upper = Inequality(
     id="lemma-3.6",
+    domain_check=D.distribution("p", 1),
     title="Lemma 3.6: entropy gap ≤ log(1 + n·TV(p,u))",
     claim="For a distribution p on n points, KL(p‖u) = log n − H(p) ≤ log(1 + n·TV(p, u)).",
     reading="TV(p,u) = ½ Σ|p_i − 1/n|; natural logs; p any distribution (zeros allowed).",
@@ -74,6 +76,7 @@ upper = Inequality(
 
 pinsker = Inequality(
     id="lemma-3.6/pinsker",
+    domain_check=D.distribution("p", 1),
     title="Pinsker: 2·TV(p,u)² ≤ entropy gap",
     claim="The matching lower bound of Lemma 3.6: 2·TV(p, u)² ≤ KL(p‖u).",
     reading="Pinsker's inequality with natural logs, specialised to q = u.",

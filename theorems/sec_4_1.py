@@ -57,6 +57,7 @@ from scipy import special
 from numerics.backends import Arb, MP, fraction_str
 from numerics.channel import information_sign, information_tanh, mutual_information
 from numerics.entropy import binary_entropy, shannon_entropy
+from theorems import domain_checks as D
 from theorems.prop_4_5 import binary_entropy_exact, mutual_information_exact
 from theorems.statement import Counterexample, Inequality, Statement, Verdict
 from theorems.ball_quadrature import SD_GRID as _SD_GRID
@@ -292,7 +293,7 @@ def information_arctan_exact(x: dict, B):
     def tail(B):  # uncovered: x < tan(t_lo) or x > tan(t_hi); both |·| ≥ min of the two
         r = B.num(t_hi).tan() if isinstance(B, Arb) else mpmath.tan(B.num(t_hi))
         r2 = -(B.num(t_lo).tan() if isinstance(B, Arb) else mpmath.tan(B.num(t_lo)))
-        r_min = r if r < r2 else r2
+        r_min = r.min(r2) if isinstance(B, Arb) else min(r, r2)  # a ball holding the smaller, not a guess
         return _outside_mass_bound(mu, sigma, r_min, B)
 
     if isinstance(B, Arb):
@@ -382,6 +383,7 @@ def _sufficiency_mutants(s):
 
 sufficiency = _Sufficiency(
     id="sec-4.1/sufficiency",
+    domain_check=D.gaussian_channel,
     title="Sec 4.1: I(tanh(μX/σ²); Y) = I(X; Y)",
     claim="T = E[Y|X] = tanh(μX/σ²) is a sufficient statistic: I(tanh(μX/σ²); Y) = I(X; Y).",
     reading="Both sides in nats; I(T;Y) from the density of T over t ∈ (−1, 1) (not from I(X;Y)); "
@@ -471,9 +473,10 @@ class Uniqueness(Statement):
     title: str = "Sec 4.1: tanh(μX/σ²) is the unique T with I(T;Y) = I(X;Y)"
     claim: str = ("In the IB problem, the unique T with I(T;Y) = I(X;Y) is the sufficient statistic; "
                   "therefore the optimal T is tanh(μX/σ²).")
-    reading: str = ("Literal: tanh(μX/σ²) is the only statistic T with I(T;Y) = I(X;Y). Any other T (as a "
-                    "function) with equal information refutes it. The true reading, 'unique up to bijection' "
-                    "(minimal sufficiency), is argued in the evidence.")
+    reading: str = ("Literal: tanh(μX/σ²) is the only statistic T with I(T;Y) = I(X;Y); any other T (as a "
+                    "function) with equal information refutes it -- T = X already does. Only this reading is "
+                    "refuted here: the reading 'unique up to bijection' (minimal sufficiency) is "
+                    "sec-4.1/uniqueness-bijection, which holds.")
     ref: str = "tanh(μx/σ²)"
     equivalence: str = "literal"
     channels: tuple = ((Fraction(1), Fraction(1)), (Fraction(-3, 2), Fraction(2, 3)), (Fraction(1, 4), Fraction(2)))
@@ -633,6 +636,74 @@ def compression_evidence(deltas=(1e-1, 1e-2, 1e-3)) -> dict:
 
 uniqueness = Uniqueness()
 
+
+#: non-injective statistics (name -> I(T;Y) in backend B): each merges x-values with different
+#: posteriors, so the bijection reading says each loses information
+_NON_INJECTIVE = {
+    "sign(x)": information_sign_exact,
+    # tanh² and |x| have the same law under both labels (x ↦ −x swaps the class laws): I(T;Y) = 0 exactly
+    "tanh(μx/σ²)²": lambda x, B: B.num(0),
+}
+
+
+@dataclass
+class UniqueUpToBijection(Statement):
+    """The second reading of the uniqueness claim: every T with I(T;Y) = I(X;Y) is a bijection of tanh(μX/σ²).
+
+    Checked two ways on three channels, in Arb: the injective candidates (x, x³, arctan x) all have
+    certified equal information (consistent with the reading: they are bijections of tanh(μX/σ²)),
+    and the non-injective ones (sign x, tanh²) have certified *strictly smaller* information. A
+    non-injective statistic with equal information would refute this reading.
+    """
+
+    id: str = "sec-4.1/uniqueness-bijection"
+    title: str = "Sec 4.1: tanh(μX/σ²) is the unique sufficient T up to bijection"
+    claim: str = ("Every statistic T with I(T;Y) = I(X;Y) is a bijection of tanh(μX/σ²) on the support "
+                  "(minimal sufficiency).")
+    reading: str = ("'Unique' read as unique up to bijection: the literal reading (sec-4.1/uniqueness) is "
+                    "refuted by any other injective T, e.g. T = X.")
+    proof: str = ("P(Y = 1 | X = x) = (1 + tanh(μx/σ²))/2 is strictly monotone in x (μ ≠ 0), so T is sufficient "
+                  "iff T determines tanh(μX/σ²), i.e. iff tanh(μX/σ²) is a function of T; T being a function of X, "
+                  "T and tanh(μX/σ²) are then bijections of each other (Cover & Thomas §2.9).")
+    expected: str = "holds"
+    channels: tuple = ((Fraction(1), Fraction(1)), (Fraction(-3, 2), Fraction(2, 3)), (Fraction(1, 4), Fraction(2)))
+    #: non-injective statistics claimed (by a mutant) to keep all the information
+    claimed_sufficient: tuple = ()
+
+    def check(self, effort: str = "quick"):
+        t0 = time.perf_counter()
+        rows, broken = {}, None
+        for mu, sigma in self.channels:
+            x = {"mu": mu, "sigma": sigma}
+            with Arb(128) as B:
+                i_x = mutual_information_exact(x, B)
+                for name, info in _NON_INJECTIVE.items():
+                    gap = i_x - info(x, B)
+                    key = f"μ={fraction_str(mu)}, σ={fraction_str(sigma)}: I(X;Y) − I({name};Y)"
+                    rows[key] = _ball(gap)
+                    lost = bool(gap.lower() > 0)  # certified strict loss
+                    if not lost and broken is None:
+                        broken = (key, "not certified > 0")
+                    if name in self.claimed_sufficient and lost and broken is None:
+                        broken = (key, f"certified > 0, so {name} is not sufficient")
+        evidence = {"non-injective statistics lose information (Arb, 128 bits)": rows,
+                    "injective statistics": "x, x³, arctan x: equal information certified (sec-4.1/uniqueness)"}
+        if broken is not None:
+            evidence["summary"] = f"{broken[0]} {broken[1]}"
+            verdict = Verdict.REFUTED if self.claimed_sufficient else Verdict.INCONSISTENT
+            return self.result(verdict, evidence, None, t0)
+        evidence["summary"] = (f"on {len(self.channels)} channels every non-injective candidate loses information "
+                               f"(certified in Arb) and every injective one keeps it; holds by minimal sufficiency")
+        evidence["proof"] = self.proof
+        return self.result(Verdict.HOLDS, evidence, None, t0)
+
+    def mutants(self) -> list[Statement]:
+        return [UniqueUpToBijection(id=f"{self.id}~sign(x) is sufficient too", expected=None,
+                                    claimed_sufficient=("sign(x)",))]
+
+
+uniqueness_bijection = UniqueUpToBijection()
+
 # ----------------------------------------------------------------------------
 # sec-4.1/max-entropy
 # ----------------------------------------------------------------------------
@@ -681,6 +752,7 @@ def _canonical_mean(x: dict) -> dict:
 
 max_entropy = Inequality(
     id="sec-4.1/max-entropy",
+    domain_check=D.interval("m", -1, 1, lo_open=True, hi_open=True),
     title="Sec 4.1: max-entropy law with E[Y] = m is P(y) ∝ e^{λy}, m = tanh λ",
     claim="For Y ∈ {−1, +1} with E[Y] = m, the maximum-entropy distribution is P(y) = e^{λy}/(e^{λ} + e^{−λ}) "
     "with m = tanh λ.",
@@ -704,4 +776,4 @@ max_entropy = Inequality(
     "derivation (Gibbs: H(Q) + λE_Q[Y] ≤ log 2cosh λ) gives the same law.",
 )
 
-STATEMENTS = [sufficiency, uniqueness, max_entropy]
+STATEMENTS = [sufficiency, uniqueness, uniqueness_bijection, max_entropy]

@@ -34,6 +34,7 @@ EXPECTED = {
     "prop-4.5/inverse": "holds",
     "sec-4.1/sufficiency": "holds",
     "sec-4.1/uniqueness": "refuted",
+    "sec-4.1/uniqueness-bijection": "holds",
     "sec-4.1/max-entropy": "holds",
     "seed-002/sign-descent-linf": "holds",
     "seed-002/adam-no-momentum-sign": "holds",
