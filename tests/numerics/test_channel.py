@@ -6,11 +6,12 @@ The quadrature oracles run at 30 digits in the Hypothesis properties (14 beyond 
 
 import functools
 import math
+from dataclasses import replace
 
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numerics import channel as C
@@ -18,18 +19,6 @@ from tests.numerics.agreement import Agreement
 
 EPS = np.finfo(float).eps
 TWO_OVER_PI = 2 / math.pi
-
-
-def run_case(case: Agreement, max_examples: int) -> None:
-    """``case.run()`` with fewer examples, for oracles that cost 0.2-1 s per call; no shrinking
-    phase (it would re-run the oracle hundreds of times; the failing example is still printed)."""
-
-    @settings(max_examples=max_examples, phases=[Phase.explicit, Phase.reuse, Phase.generate])
-    @given(case.args)
-    def prop(args):
-        case.assert_agrees(args)
-
-    prop()
 
 
 # ----------------------------------------------------------------------------
@@ -111,17 +100,21 @@ def _mp30(fn):
     return _memo(functools.partial(fn, dps=30))
 
 
+#: the float/mpmath pairs of this module, registered in tests/numerics/agreement.py and checked by
+#: tests/numerics/test_agreement.py (agreement property, perturbation meta-test, worst-error report)
 AGREEMENTS = [
     Agreement(
         "bayes_error", C.bayes_error, C.bayes_error_mp, mu_sigma(),
         rtol=16 * EPS, atol=1e-321,
         why="s = |μ|/σ carried as hi + lo (error 2^-104), erfcx and exp(−h) with x²/2 = h + l exact: "
         "a few ulp; atol: subnormal results (s in 37.5..38.6) have absolute granularity 5e-324",
+        meta_args=((1.0, 1.0), (30.0, 1.0),),
     ),
     Agreement(
         "log_bayes_error", C.log_bayes_error, C.log_bayes_error_mp, mu_sigma(),
         rtol=16 * EPS, atol=0.0,
         why="log(½ erfcx) − h − l with the same exact split: a few ulp of |log Φ(−s)| ≥ log 2",
+        meta_args=((1.0, 1.0), (1e3, 1.0),),
     ),
     Agreement(
         "mutual_information", C.mutual_information, _mp30(C.mutual_information_mp), mu_sigma(),
@@ -129,6 +122,8 @@ AGREEMENTS = [
         why="quadpack to 1.2e-14 relative per piece (≤ 10 pieces, all of one sign) plus O(eps) kernels "
         "(log cosh via log1p(2 sinh²), softplus); no log 2 − H cancellation at s ≤ 1 (s² R(s) form); "
         "atol: I ≈ s²/2 underflows below s ~ 1e-154",
+        examples=10,
+        meta_args=((1.0, 1.0), (1e-5, 1.0), (20.0, 3.0),),
     ),
     Agreement(
         "conditional_entropy_y_given_x", C.conditional_entropy_y_given_x,
@@ -136,12 +131,15 @@ AGREEMENTS = [
         rtol=1e-13, atol=1e-321,
         why="as mutual_information; at s > 1 e^{−s²/2}·J(s)/s with s² split exactly, so relative accuracy "
         "holds down to 1e-308; atol: subnormal H for s in 37.6..38.5",
+        examples=8,
+        meta_args=((1.0, 1.0), (30.0, 1.0),),
     ),
     Agreement(
         "information_sign", C.information_sign, C.information_sign_mp, mu_sigma(),
         rtol=64 * EPS, atol=1e-300,
         why="s ≤ 1: d atanh d + ½ log1p(−d²), d = erf(s/√2), loses one bit (d² − d²/2); s > 1: log 2 − H_b(Φ(−s)) "
         "with H_b ≤ 0.44, a cancellation factor ≤ 2.7, each term a few ulp",
+        meta_args=((1.0, 1.0), (1e-6, 1.0),),
     ),
     Agreement(
         "information_tanh", C.information_tanh, _mp30(C.information_tanh_mp),
@@ -149,12 +147,15 @@ AGREEMENTS = [
         rtol=1e-13, atol=1e-300,
         why="quadpack to 1.2e-14 per piece over ≤ 30 pieces in three charts, non-negative integrand f_T·g; "
         "g(v) = v tanh v − log cosh v loses one bit; T-density evaluation O(eps)",
+        examples=3,
+        meta_args=((1.0, 1.0),),
     ),
     Agreement(
         "decision_error[threshold]", lambda r, m, s: C.decision_error(r, m, s),
         _memo(lambda r, m, s: C.decision_error_mp(r, m, s)), threshold_rules(),
         rtol=32 * EPS, atol=1e-321,
         why="(t ∓ μ)/σ carried as hi + lo into the few-ulp erfcx tail; sum of two positive terms",
+        meta_args=((C.ThresholdRule(0.3), 1.0, 1.0), (C.ThresholdRule(5.0, True), 30.0, 1.0),),
     ),
     Agreement(
         "decision_error[interval]", lambda r, m, s: C.decision_error(r, m, s),
@@ -162,12 +163,15 @@ AGREEMENTS = [
         rtol=1e-12, atol=1e-321,
         why="interval masses are differences of same-side tails, relative error ≤ eps Φ(a)/(Φ(a) − Φ(b)) "
         "≤ ~1e3 eps for gaps ≥ 1e-3 σ; then a sum of non-negative terms",
+        meta_args=((C.IntervalRule((-1.0, 2.0), (0.2, 0.9, 0.5)), 1.0, 1.0),),
     ),
     Agreement(
         "decision_error[randomized]", lambda r, m, s: C.decision_error(r, m, s),
         _memo(lambda r, m, s: C.decision_error_mp(r, m, s, dps=30)), randomized_rules(),
         rtol=1e-11, atol=1e-300,
         why="quadpack; decision_error raises unless quadpack's own error estimate is ≤ 1e-11 relative",
+        examples=3,
+        meta_args=((C.logistic_rule(2.0), 1.0, 1.0),),
     ),
     Agreement(
         "information_of_statistic[arctan]",
@@ -179,55 +183,16 @@ AGREEMENTS = [
         rtol=1e-12, atol=1e-300,
         why="quadpack to 1.2e-14 per piece (26 pieces) in t; tan(atan x) round trip and the density "
         "evaluation add O(eps·|x|²/σ²) with |x| ≤ |μ| + 40σ",
+        examples=2,
+        meta_args=((1.0, 1.0),),
     ),
 ]
 CASES = {c.name: c for c in AGREEMENTS}
 
-#: examples per case: cheap closed forms use the profile's count; quadrature oracles fewer
-BUDGET = {
-    "mutual_information": 10,
-    "conditional_entropy_y_given_x": 8,
-    "information_tanh": 3,
-    "decision_error[randomized]": 3,
-    "information_of_statistic[arctan]": 2,
-}
-
-#: fixed arguments at which a 1e-8 relative perturbation must be caught (typical and extreme)
-META_ARGS = {
-    "bayes_error": [(1.0, 1.0), (30.0, 1.0)],
-    "log_bayes_error": [(1.0, 1.0), (1e3, 1.0)],
-    "mutual_information": [(1.0, 1.0), (1e-5, 1.0), (20.0, 3.0)],
-    "conditional_entropy_y_given_x": [(1.0, 1.0), (30.0, 1.0)],
-    "information_sign": [(1.0, 1.0), (1e-6, 1.0)],
-    "information_tanh": [(1.0, 1.0)],
-    "decision_error[threshold]": [(C.ThresholdRule(0.3), 1.0, 1.0), (C.ThresholdRule(5.0, True), 30.0, 1.0)],
-    "decision_error[interval]": [(C.IntervalRule((-1.0, 2.0), (0.2, 0.9, 0.5)), 1.0, 1.0)],
-    "decision_error[randomized]": [(C.logistic_rule(2.0), 1.0, 1.0)],
-    "information_of_statistic[arctan]": [(1.0, 1.0)],
-}
-
-
-@pytest.mark.parametrize("case", AGREEMENTS, ids=lambda c: c.name)
-def test_float_agrees_with_mpmath(case):
-    if case.name in BUDGET:
-        run_case(case, BUDGET[case.name])
-    else:
-        case.run()
-
-
-@pytest.mark.parametrize("case", AGREEMENTS, ids=lambda c: c.name)
-def test_agreement_check_catches_a_perturbed_implementation(case):
-    """Meta-test: a relative error of 1e-8 must fail the agreement check at every listed point."""
-    bad = case.perturbed(1e-8)
-    for args in META_ARGS[case.name]:
-        case.assert_agrees(args)  # the unperturbed implementation passes here...
-        with pytest.raises(AssertionError):
-            bad.assert_agrees(args)  # ...and the perturbed one does not
-
 
 def test_hypothesis_property_fails_on_a_perturbed_implementation():
     with pytest.raises((AssertionError, ExceptionGroup)):
-        run_case(CASES["bayes_error"].perturbed(1e-8), 20)
+        replace(CASES["bayes_error"], examples=20).perturbed(1e-8).run()
 
 
 def test_agreement_catches_a_dropped_term(monkeypatch):
@@ -451,12 +416,3 @@ def test_bad_rules():
 # the measured worst disagreement (reporting; run with -m slow -s)
 # ----------------------------------------------------------------------------
 
-@pytest.mark.slow
-@pytest.mark.parametrize("case", AGREEMENTS, ids=lambda c: c.name)
-def test_report_worst_disagreement(case):
-    from tests.numerics.agreement import worst_disagreement
-
-    rel, abs_err, ratio = worst_disagreement(case, examples=60 if case.name in BUDGET else 300)
-    print(f"\n{case.name}: worst relative error {rel:.3e} (absolute {abs_err:.3e} where below atol/rtol), "
-          f"worst err/tolerance {ratio:.3f}")
-    assert ratio <= 1.0

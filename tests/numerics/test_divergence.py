@@ -3,7 +3,6 @@ import math
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from numerics import divergence as D
 from numerics.entropy import entropy_gap
@@ -12,6 +11,8 @@ from tests.numerics.agreement import Agreement
 
 EPS = np.finfo(float).eps
 
+#: the float/mpmath pairs of this module, registered in tests/numerics/agreement.py and checked by
+#: tests/numerics/test_agreement.py (agreement property, perturbation meta-test, worst-error report)
 AGREEMENTS = [
     Agreement(
         "kl_divergence", D.kl_divergence, D.kl_divergence_mp, distribution_pairs(1, 30),
@@ -34,17 +35,6 @@ AGREEMENTS = [
         "carries ≤ 2 eps absolute; the rest is a sum of non-negative terms",
     ),
 ]
-
-
-@pytest.mark.parametrize("case", AGREEMENTS, ids=lambda c: c.name)
-def test_float_agrees_with_mpmath(case):
-    case.run()
-
-
-@pytest.mark.parametrize("case", AGREEMENTS, ids=lambda c: c.name)
-def test_agreement_check_catches_a_perturbed_implementation(case):
-    with pytest.raises((AssertionError, ExceptionGroup)):
-        case.perturbed(1e-8).run()
 
 
 @given(distributions(1, 40))

@@ -17,6 +17,8 @@ alphas = st.one_of(
     st.sampled_from([0.5, 1.0, 2.0, math.inf]),
 )
 
+#: the float/mpmath pairs of this module, registered in tests/numerics/agreement.py and checked by
+#: tests/numerics/test_agreement.py (agreement property, perturbation meta-test, worst-error report)
 AGREEMENTS = [
     Agreement(
         "shannon_entropy", E.shannon_entropy, E.shannon_entropy_mp, st.tuples(distributions(1, 60)),
@@ -52,18 +54,6 @@ AGREEMENTS = [
         why="one multiplication of a correctly rounded log",
     ),
 ]
-
-
-@pytest.mark.parametrize("case", AGREEMENTS, ids=lambda c: c.name)
-def test_float_agrees_with_mpmath(case):
-    case.run()
-
-
-@pytest.mark.parametrize("case", AGREEMENTS, ids=lambda c: c.name)
-def test_agreement_check_catches_a_perturbed_implementation(case):
-    """Meta-test: a relative error of 1e-8 must make the agreement property fail."""
-    with pytest.raises((AssertionError, ExceptionGroup)):
-        case.perturbed(1e-8).run()
 
 
 @given(near_uniform(50))
