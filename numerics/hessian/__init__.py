@@ -16,11 +16,11 @@ Modules (one concept each):
 
 from .dense import ExactTooLargeError, SpectralSummary, dense_matrix, full_spectrum, spectral_summary
 from .estimate import Estimate
+from .entropy_gap import entropy_gap_estimate
 from .lanczos import (
     Eigenpairs,
     SLQResult,
     condition_number_estimate,
-    entropy_gap_estimate,
     entropy_gap_from_slq,
     lanczos,
     renyi_entropy_from_slq,

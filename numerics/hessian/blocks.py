@@ -23,7 +23,8 @@ import numpy as np
 
 from .dense import dense_matrix, eigenvalues_of, spectral_summary
 from .estimate import Estimate
-from .lanczos import entropy_gap_estimate, top_eigenpairs
+from .entropy_gap import entropy_gap_estimate
+from .krylov import top_eigenpairs
 from .operators import GGNOperator, HessianOperator
 from .progress import progress_bar
 from .trace import krylov_trace

@@ -5,6 +5,12 @@ is assembled column by column from operator products, ``A = A I`` (``n``
 products in chunks of ``chunk_size`` columns), symmetrised, and diagonalised
 with LAPACK ``syevd`` (``numpy.linalg.eigh``) in float64.
 
+The products themselves are taken in float64 whatever the model's dtype: a
+model operator is re-built in float64 (:meth:`astype`: the same parameters,
+buffers and data, cast exactly), so "exact" means float64-exact and not the
+float32 rounding of a float32 model's double backward (relative errors
+~1e-4 on small eigenvalues, enough to move a narrow bulk).
+
 The memory needed -- the ``n x n`` matrix in the operator dtype, its float64
 copy and the ``eigh`` workspace, about ``n² (itemsize + 3·8)`` bytes -- is
 checked against the available memory *before* anything is allocated, and a
@@ -81,6 +87,7 @@ def dense_matrix(
     max_params: int | None = DEFAULT_MAX_PARAMS,
     memory_limit_bytes: int | None = None,
     progress=False,
+    dtype: torch.dtype | None = torch.float64,
 ) -> torch.Tensor:
     """Assemble the dense symmetric matrix of ``op`` (``n`` products, symmetrised).
 
@@ -90,22 +97,30 @@ def dense_matrix(
         max_params: refuse operators larger than this (``None``: memory check only).
         memory_limit_bytes: override the available-memory figure (tests).
         progress: show a progress bar (``True`` or a ``rich.progress.Progress``).
+        dtype: compute dtype of the products (default float64, via ``op.astype``;
+            an operator without ``astype`` computes in its own dtype and the result
+            is cast); ``None``: the operator's dtype.
 
     Returns:
-        ``(n, n)`` tensor in ``op.dtype`` on ``op.device``, ``(A + Aᵀ)/2``.
+        ``(n, n)`` tensor in ``dtype`` on ``op.device``, ``(A + Aᵀ)/2``.  The ``n``
+        products are counted on ``op.hvp_count``.
     """
     n = op.shape[0]
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    check_exact_feasible(n, op.dtype, op.device, max_params=max_params, memory_limit_bytes=memory_limit_bytes)
-    A = torch.empty((n, n), dtype=op.dtype, device=op.device)
+    dtype = dtype or op.dtype
+    check_exact_feasible(n, dtype, op.device, max_params=max_params, memory_limit_bytes=memory_limit_bytes)
+    work = op.astype(dtype) if op.dtype != dtype and hasattr(op, "astype") else op
+    A = torch.empty((n, n), dtype=dtype, device=op.device)
     with progress_bar(n, "dense curvature matrix", progress) as advance:
         for start in range(0, n, chunk_size):
             stop = min(n, start + chunk_size)
-            E = torch.zeros((n, stop - start), dtype=op.dtype, device=op.device)
+            E = torch.zeros((n, stop - start), dtype=work.dtype, device=op.device)
             E[torch.arange(start, stop), torch.arange(stop - start)] = 1
-            A[:, start:stop] = op.matmat(E)
+            A[:, start:stop] = work.matmat(E).to(dtype)
             advance(stop - start)
+    if work is not op:
+        op.hvp_count += n
     return (A + A.T) / 2
 
 

@@ -1,9 +1,8 @@
-"""Lanczos eigenpairs and stochastic Lanczos quadrature (SLQ) for ``tr f(A)``.
+"""Stochastic Lanczos quadrature (SLQ) for ``tr f(A)`` and the spectral entropies built on it.
 
-Lanczos (with full re-orthogonalisation, classical Gram-Schmidt applied twice)
-builds ``A V_s = V_s T_s + β_s v_{s+1} e_sᵀ``.  The Ritz pairs ``(θ_i, V_s y_i)``
-of ``T_s`` approximate eigenpairs; ``r_i = β_s |e_sᵀ y_i| = ‖A x_i − θ_i x_i‖`` and
-``[θ_i − r_i, θ_i + r_i]`` contains an eigenvalue of ``A`` (Parlett 1998, Thm 4.5.1).
+The Lanczos recurrence, Ritz pairs and deflation pairs live in
+:mod:`numerics.hessian.krylov` (re-exported here); the budget allocation and the
+error intervals of the entropy gap in :mod:`numerics.hessian.allocation`.
 
 SLQ (Golub & Meurant 2010; Ubaru, Chen & Saad 2017): for a probe ``v``
 (``E[v vᵀ] = I``), ``vᵀ f(A) v ≈ ‖v‖² Σ_j τ_j² f(θ_j)`` with ``θ_j`` the Ritz values
@@ -37,230 +36,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from scipy.linalg import eigh_tridiagonal
 
 from .estimate import Estimate, check_confidence, jackknife_interval, mean_interval
+from .krylov import QUADRATURES, WHICH, Eigenpairs, LanczosRun, deflation_pairs, lanczos, top_eigenpairs
 from .operators import CurvatureOperator
+from .probes import check_count as _check_count
+from .probes import make_generator, random_probes
 from .progress import EstimationInterrupted, check_on_interrupt, progress_bar, warn_partial
-from .trace import _check_count, make_generator, random_probes
+
+__all__ = [
+    "POLICIES", "QUADRATURES", "WHICH", "Eigenpairs", "LanczosRun", "SLQResult", "condition_number_estimate",
+    "deflation_pairs", "entropy_gap_estimate", "entropy_gap_from_slq", "entropy_gap_from_traces", "lanczos",
+    "renyi_entropy_from_slq", "slq", "top_eigenpairs",
+]
 
 POLICIES = ("abs", "clip", "ggn")
-QUADRATURES = ("gauss", "averaged")
-
-
-# ----------------------------------------------------------------------------
-# Lanczos
-# ----------------------------------------------------------------------------
-
-
-@dataclass
-class LanczosRun:
-    """Tridiagonal ``T`` (``alpha``, ``beta``) of one run; ``basis`` is ``(steps, n)`` when kept."""
-
-    alpha: np.ndarray
-    beta: np.ndarray  # beta[i] couples steps i and i+1; beta[-1] is the residual norm β_s
-    basis: torch.Tensor | None
-    start_norm: float
-    interrupted: bool = False
-    breakdown: bool = False  # invariant Krylov space reached: Gauss quadrature is exact
-
-    @property
-    def steps(self) -> int:
-        return self.alpha.size
-
-    def ritz(self) -> tuple[np.ndarray, np.ndarray]:
-        """Ritz values and eigenvectors of ``T`` (ascending)."""
-        if self.steps == 1:
-            return self.alpha.copy(), np.ones((1, 1))
-        return eigh_tridiagonal(self.alpha, self.beta[: self.steps - 1])
-
-    def quadrature(self, rule: str = "gauss") -> tuple[np.ndarray, np.ndarray]:
-        """Nodes and weights (summing to 1) of a quadrature rule for the run's spectral measure.
-
-        ``"gauss"``: the ``s``-point Gauss rule, nodes = Ritz values, weights =
-        squared first components of the eigenvectors of ``T_s``.
-        ``"averaged"``: Laurie's averaged Gauss rule ``(G_{s−1} + A_s)/2``, with
-        ``A_s`` the anti-Gauss rule of ``G_{s−1}`` (``T_s`` with ``β_{s−1}`` scaled
-        by ``√2``; Laurie 1996, "Anti-Gaussian quadrature formulas", Math. Comp. 65;
-        Calvetti, Reichel & Sgallari 2000 for matrix functionals).  It uses the same
-        ``s`` products, is exact for the same polynomial degree ``2s−1`` (hence keeps
-        ``vᵀAv`` exact), has positive weights and ``2s−1`` interlacing nodes, and
-        its error on a function with a kink inside the spectrum is the *average* of two
-        errors of opposite sign, not one of them: on the digits Hessians (``|x|``, kink
-        at 0 in the bulk) it cuts the quadrature error of the entropy gap ~2-10x.
-        A run that ended by breakdown is exact under Gauss, which is then used.
-        """
-        if rule not in QUADRATURES:
-            raise ValueError(f"unknown quadrature rule {rule!r}; choose one of {QUADRATURES}")
-        theta, S = self.ritz()
-        w = S[0, :] ** 2
-        if rule == "gauss" or self.steps < 2 or self.breakdown:
-            return theta, w
-        s = self.steps
-        if s == 2:
-            t1, w1 = self.alpha[:1].copy(), np.ones(1)
-        else:
-            t1, S1 = eigh_tridiagonal(self.alpha[: s - 1], self.beta[: s - 2])
-            w1 = S1[0, :] ** 2
-        off = self.beta[: s - 1].copy()
-        off[-1] *= math.sqrt(2.0)
-        t2, S2 = eigh_tridiagonal(self.alpha, off)
-        return np.concatenate([t1, t2]), np.concatenate([w1, S2[0, :] ** 2]) / 2
-
-
-def _orthogonalize(w: torch.Tensor, bases: list[torch.Tensor]) -> torch.Tensor:
-    for _ in range(2):  # twice is enough (Kahan/Parlett "twice is enough")
-        for B in bases:
-            if B.shape[0]:
-                w = w - B.T @ (B @ w)
-    return w
-
-
-def lanczos(
-    op: CurvatureOperator,
-    num_steps: int,
-    *,
-    start: torch.Tensor | None = None,
-    seed=None,
-    reorthogonalize: bool = True,
-    keep_basis: bool = False,
-    orthogonal_to: torch.Tensor | None = None,
-    advance: Callable[[int], None] | None = None,
-) -> LanczosRun:
-    """Run ``num_steps`` Lanczos steps (``num_steps`` products) from ``start`` (default Rademacher).
-
-    Args:
-        reorthogonalize: full re-orthogonalisation against all previous vectors
-            (stores the basis, ``num_steps · n`` numbers); without it only the
-            three-term recurrence is used (ghost Ritz values may appear; the
-            quadrature stays usable for smooth ``f``).
-        keep_basis: return the basis (needed for Ritz vectors).
-        orthogonal_to: ``(n, k)`` orthonormal columns to stay orthogonal to (deflation).
-
-    A breakdown (``β < 1e3 · eps · ‖A‖``: the Krylov space is invariant) ends the
-    run early; the quadrature is then exact.  A ``KeyboardInterrupt`` ends it
-    with ``interrupted=True`` after at least one step, else propagates.
-    """
-    num_steps = _check_count("num_steps", num_steps, 1)
-    n = op.shape[0]
-    num_steps = min(num_steps, n)
-    if start is None:
-        start = random_probes(op, 1, make_generator(seed))[:, 0]
-    start = start.to(device=op.device, dtype=op.dtype)
-    extra = [] if orthogonal_to is None else [orthogonal_to.T.contiguous()]
-    q = _orthogonalize(start, extra) if extra else start
-    norm = float(torch.linalg.vector_norm(q))
-    if not norm > 0 or not math.isfinite(norm):
-        raise ValueError("Lanczos start vector is zero (or lies in the deflated subspace)")
-    q = q / norm
-    store = reorthogonalize or keep_basis
-    basis = torch.empty((num_steps, n), dtype=op.dtype, device=op.device) if store else None
-    alpha, beta = [], []
-    q_prev = torch.zeros_like(q)
-    b_prev = 0.0
-    scale = 0.0
-    interrupted = False
-    eps = torch.finfo(op.dtype).eps
-    breakdown = False
-    for j in range(num_steps):
-        try:
-            if basis is not None:
-                basis[j] = q
-            w = op.matvec(q)
-        except KeyboardInterrupt:
-            if j == 0:
-                raise
-            interrupted = True
-            break
-        a = float(torch.dot(w, q))
-        w = w - a * q - b_prev * q_prev
-        if reorthogonalize:
-            w = _orthogonalize(w, [basis[: j + 1], *extra])
-        elif extra:
-            w = _orthogonalize(w, extra)
-        b = float(torch.linalg.vector_norm(w))
-        alpha.append(a)
-        beta.append(b)
-        scale = max(scale, abs(a) + b + b_prev)
-        if advance is not None:
-            advance(1)
-        if b <= 1e3 * eps * max(scale, 1e-300):
-            breakdown = True
-            break  # invariant subspace
-        q_prev, q, b_prev = q, w / b, b
-    steps = len(alpha)
-    kept = basis[:steps] if (keep_basis and basis is not None) else None
-    return LanczosRun(np.array(alpha), np.array(beta), kept, norm, interrupted, breakdown)
-
-
-@dataclass(frozen=True)
-class Eigenpairs:
-    """Ritz approximations of extreme eigenpairs.
-
-    Attributes:
-        values: Ritz values, ordered by the requested criterion.
-        vectors: ``(n, k)`` Ritz vectors (orthonormal).
-        residual_norms: ``‖A x − θ x‖``; ``[θ − r, θ + r]`` contains an eigenvalue.
-        converged: ``r ≤ tol · max|θ|``.
-        hvp_count: products used.
-    """
-
-    values: np.ndarray
-    vectors: torch.Tensor
-    residual_norms: np.ndarray
-    converged: np.ndarray
-    hvp_count: int
-    interrupted: bool = False
-
-    def intervals(self) -> np.ndarray:
-        return np.stack([self.values - self.residual_norms, self.values + self.residual_norms], axis=1)
-
-
-WHICH = ("LM", "LA", "SA")
-
-
-def top_eigenpairs(
-    op: CurvatureOperator,
-    k: int = 1,
-    *,
-    which: str = "LA",
-    num_steps: int | None = None,
-    tol: float = 1e-6,
-    seed=None,
-    progress=False,
-) -> Eigenpairs:
-    """``k`` extreme eigenpairs by Lanczos with full re-orthogonalisation.
-
-    Args:
-        k: number of pairs.
-        which: ``"LA"`` largest algebraic (the "top eigenvalue"), ``"SA"`` smallest
-            algebraic, ``"LM"`` largest magnitude.
-        num_steps: Lanczos steps = products (default ``min(n, max(2k + 20, 3k))``).
-        tol: relative residual ``r / max|θ|`` below which a pair counts as converged.
-    """
-    k = _check_count("k", k, 1)
-    if which not in WHICH:
-        raise ValueError(f"unknown which={which!r}; choose one of {WHICH}")
-    n = op.shape[0]
-    if k > n:
-        raise ValueError(f"k={k} exceeds the dimension n={n}")
-    steps = num_steps if num_steps is not None else min(n, max(2 * k + 20, 3 * k))
-    steps = _check_count("num_steps", steps, k)
-    start_count = op.hvp_count
-    with progress_bar(steps, "Lanczos eigenpairs", progress) as advance:
-        run = lanczos(op, steps, seed=seed, keep_basis=True, advance=advance)
-    theta, S = run.ritz()
-    resid = abs(run.beta[-1]) * np.abs(S[-1, :])
-    if run.steps < steps and not run.interrupted:
-        resid = np.zeros_like(resid)  # invariant subspace: the Ritz pairs are exact (to rounding)
-    order = {"LA": np.argsort(-theta), "SA": np.argsort(theta), "LM": np.argsort(-np.abs(theta))}[which]
-    order = order[: min(k, theta.size)]
-    Y = torch.as_tensor(S[:, order], dtype=op.dtype, device=op.device)
-    vectors = run.basis.T @ Y
-    scale = float(np.max(np.abs(theta))) or 1.0
-    return Eigenpairs(
-        theta[order], vectors, resid[order], resid[order] <= tol * scale, op.hvp_count - start_count, run.interrupted
-    )
 
 
 # ----------------------------------------------------------------------------
@@ -364,44 +154,58 @@ def slq(
     num_probes = _check_count("num_probes", num_probes, 1)
     num_steps = _check_count("num_steps", num_steps, 1)
     check_on_interrupt(on_interrupt)
-    g = make_generator(seed)
+    g = make_generator(seed, op)
     n = op.shape[0]
     start_count = op.hvp_count
     Q = None
-    defl_vals = np.zeros(0)
-    defl_res = np.zeros(0)
     if deflate is not None and deflate.values.size:
-        Q = deflate.vectors.to(device=op.device, dtype=op.dtype)
+        Q = deflate.vectors.to(device=op.device, dtype=op.dtype)  # no copy when already there
+    with progress_bar(num_probes * num_steps, "stochastic Lanczos quadrature", progress) as advance:
+        runs, interrupted = probe_runs(op, num_probes, num_steps, Q, g, distribution, reorthogonalize, advance)
+    if interrupted:
+        if on_interrupt == "raise" or not runs:
+            raise EstimationInterrupted(
+                f"SLQ interrupted after {len(runs)} of {num_probes} probes (need 1 for an estimate)"
+            )
+        warn_partial("SLQ", len(runs), num_probes)
+    return result_from_runs(n, runs, quadrature, deflate, op.hvp_count - start_count, num_steps, interrupted,
+                            distribution)
+
+
+def probe_runs(op, count, steps, Q, generator, distribution, reorthogonalize, advance):
+    """``count`` Lanczos runs of ``steps`` steps from probes ``P v`` (``P = I − QQᵀ``); stops at an interrupt.
+
+    Memory: one run's basis (``steps · n``, only with ``reorthogonalize``) at a
+    time, plus three work vectors; ``Q`` is used as a view, never copied.
+    """
+    runs: list[LanczosRun] = []
+    for _ in range(count):
+        v = random_probes(op, 1, generator, distribution)[:, 0]
+        if Q is not None:
+            v = v - Q @ (Q.T @ v)
+        try:
+            run = lanczos(op, steps, start=v, reorthogonalize=reorthogonalize, orthogonal_to=Q, advance=advance)
+        except KeyboardInterrupt:
+            return runs, True
+        if run.interrupted:
+            return runs, True
+        runs.append(run)
+    return runs, False
+
+
+def result_from_runs(n, runs, quadrature, deflate, hvp_count, steps, interrupted=False, distribution="rademacher"):
+    """:class:`SLQResult` from finished runs (each truncated to ``steps``) under a quadrature rule."""
+    defl_vals, defl_res = np.zeros(0), np.zeros(0)
+    if deflate is not None and deflate.values.size:
         defl_vals = np.asarray(deflate.values, dtype=np.float64)
         defl_res = np.asarray(deflate.residual_norms, dtype=np.float64)
     nodes, weights = [], []
-    interrupted = False
-    with progress_bar(num_probes * num_steps, "stochastic Lanczos quadrature", progress) as advance:
-        for _ in range(num_probes):
-            v = random_probes(op, 1, g, distribution)[:, 0]
-            if Q is not None:
-                v = v - Q @ (Q.T @ v)
-            try:
-                run = lanczos(op, num_steps, start=v, reorthogonalize=reorthogonalize, orthogonal_to=Q, advance=advance)
-            except KeyboardInterrupt:
-                interrupted = True
-                break
-            if run.interrupted:
-                interrupted = True
-                break
-            theta, w = run.quadrature(quadrature)
-            nodes.append(theta)
-            weights.append(run.start_norm**2 * w)
-    if interrupted:
-        if on_interrupt == "raise" or not nodes:
-            raise EstimationInterrupted(
-                f"SLQ interrupted after {len(nodes)} of {num_probes} probes (need 1 for an estimate)"
-            )
-        warn_partial("SLQ", len(nodes), num_probes)
-    return SLQResult(
-        n, nodes, weights, defl_vals, defl_res, op.hvp_count - start_count, num_steps, interrupted,
-        {"distribution": distribution, "quadrature": quadrature},
-    )
+    for run in runs:
+        theta, w = run.truncated(steps).quadrature(quadrature)
+        nodes.append(theta)
+        weights.append(run.start_norm**2 * w)
+    return SLQResult(n, nodes, weights, defl_vals, defl_res, hvp_count, steps, interrupted,
+                     {"distribution": distribution, "quadrature": quadrature})
 
 
 # ----------------------------------------------------------------------------
@@ -475,98 +279,6 @@ def _resolve_policy(op: CurvatureOperator, policy: str) -> str:
     return policy
 
 
-def deflation_pairs(
-    op: CurvatureOperator, num_steps: int, *, tol: float = 1e-5, max_pairs: int | None = None, seed=None,
-    progress=False,
-) -> Eigenpairs:
-    """Converged Ritz pairs of largest magnitude from one Lanczos run, for deflation.
-
-    Keeps the pairs with ``r_i ≤ tol · max|θ|`` (their eigenvalue error is
-    ``O(r_i²/gap)``), largest ``|θ|`` first, at most ``max_pairs``.
-    """
-    num_steps = _check_count("num_steps", num_steps, 1)
-    pairs = top_eigenpairs(op, min(num_steps, op.shape[0]), which="LM", num_steps=num_steps, tol=tol, seed=seed,
-                           progress=progress)
-    keep = np.flatnonzero(pairs.converged)
-    if max_pairs is not None:
-        keep = keep[:max_pairs]
-    idx = torch.as_tensor(keep, dtype=torch.long, device=pairs.vectors.device)
-    return Eigenpairs(
-        pairs.values[keep], pairs.vectors[:, idx], pairs.residual_norms[keep], pairs.converged[keep],
-        pairs.hvp_count, pairs.interrupted,
-    )
-
-
-def entropy_gap_estimate(
-    op: CurvatureOperator,
-    num_hvps: int = 300,
-    *,
-    policy: str = "abs",
-    deflation_fraction: float = 1 / 3,
-    num_probes: int | None = None,
-    deflation_tol: float = 1e-5,
-    seed=None,
-    confidence: float = 0.95,
-    reorthogonalize: bool = True,
-    progress=False,
-    on_interrupt: str = "partial",
-    quadrature: str | None = None,
-) -> Estimate:
-    """Entropy gap of the normalised spectrum by deflated SLQ within a budget of ``num_hvps`` products.
-
-    Budget split: ``d = round(deflation_fraction · num_hvps)`` Lanczos steps find the
-    outlying eigenpairs (kept when converged, see :func:`deflation_pairs`); the
-    remaining ``num_hvps − d`` products go to ``m`` SLQ probes of ``s`` steps
-    (default ``m = max(2, min(6, rest // 60))``: 3 probes of ~67 steps at 300
-    products; measured on the digits models, long runs beat many short ones
-    because the kink of ``|x|`` at 0 makes quadrature error dominate).  ``deflation_fraction=0``
-    gives plain SLQ.
-
-    Quadrature: ``"abs"``/``"clip"`` put the kink of ``g`` at 0 *inside* an indefinite
-    spectrum whose bulk sits at 0, where a Gauss rule has few nodes; the default
-    there is Laurie's averaged Gauss rule (:meth:`LanczosRun.quadrature`; same
-    products, same exactness degree), which on the digits Hessians brought the
-    median error at 300 products from 0.1-2.5 % to 0.05-1.6 %.  For ``"ggn"`` the
-    kink sits at the edge of a PSD spectrum and Gauss stays the default.
-
-    Args:
-        policy: ``"abs"`` (``|λ|``), ``"clip"`` (``max(λ, 0)``) or ``"ggn"`` (operator must be PSD,
-            e.g. :class:`~numerics.hessian.operators.GGNOperator`; round-off negatives are clipped).
-        quadrature: ``"gauss"``, ``"averaged"`` or ``None`` (by policy, as above).
-    """
-    policy = _resolve_policy(op, policy)
-    if quadrature is None:
-        quadrature = "gauss" if policy == "ggn" else "averaged"
-    if quadrature not in QUADRATURES:
-        raise ValueError(f"unknown quadrature rule {quadrature!r}; choose one of {QUADRATURES}")
-    num_hvps = _check_count("num_hvps", num_hvps, 4)
-    if not 0 <= deflation_fraction < 1:
-        raise ValueError(f"deflation_fraction must lie in [0, 1), got {deflation_fraction}")
-    g = make_generator(seed)
-    start_count = op.hvp_count
-    d = int(round(deflation_fraction * num_hvps))
-    pairs = None
-    if d > 0:
-        try:
-            pairs = deflation_pairs(op, d, tol=deflation_tol, seed=g, progress=progress)
-        except KeyboardInterrupt as exc:
-            raise EstimationInterrupted("entropy-gap estimate interrupted during deflation") from exc
-    rest = num_hvps - (op.hvp_count - start_count)
-    # few long runs: the |x| kink at 0 makes the quadrature error, not the probe variance, dominate
-    m = num_probes if num_probes is not None else max(2, min(6, rest // 60))
-    m = _check_count("num_probes", m, 1)
-    steps = rest // m
-    if steps < 1:
-        raise ValueError(f"num_hvps={num_hvps} leaves no Lanczos steps for {m} probes after deflation")
-    res = slq(op, m, steps, deflate=pairs, seed=g, reorthogonalize=reorthogonalize, progress=progress,
-              on_interrupt=on_interrupt, quadrature=quadrature)
-    res.hvp_count = op.hvp_count - start_count
-    est = entropy_gap_from_slq(res, policy, confidence)
-    details = dict(est.details, deflation_steps=d, probes=res.num_probes, probe_steps=steps, quadrature=quadrature)
-    return Estimate(est.value, est.ci_low, est.ci_high, est.confidence, est.stderr, res.hvp_count, est.num_probes,
-                    "deflated-slq-entropy-gap" if d else "slq-entropy-gap", est.interrupted, details)
-
-
 class _SquaredOperator(CurvatureOperator):
     def __init__(self, op: CurvatureOperator):
         super().__init__(op.shape[0], op.dtype, op.device)
@@ -609,3 +321,12 @@ def condition_number_estimate(
         value, upper = math.sqrt(value), math.sqrt(upper)
     return Estimate(value, value, upper, 1.0, math.nan, op.hvp_count - start, 1, f"lanczos-condition[{policy}]",
                     run.interrupted, {"theta_max": float(hi_v), "theta_min": float(lo_v)})
+
+
+def __getattr__(name):
+    # entropy_gap_estimate lives in .entropy_gap (which imports this module); served lazily, no import cycle
+    if name == "entropy_gap_estimate":
+        from .entropy_gap import entropy_gap_estimate
+
+        return entropy_gap_estimate
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

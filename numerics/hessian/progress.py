@@ -23,6 +23,8 @@ import contextlib
 import warnings
 from collections.abc import Callable, Iterator
 
+from .distributed import is_main_process
+
 ON_INTERRUPT = ("partial", "raise")
 
 
@@ -49,7 +51,9 @@ def warn_partial(what: str, done: int, planned: int) -> None:
 
 @contextlib.contextmanager
 def progress_bar(total: int, description: str, progress=False) -> Iterator[Callable[[int], None]]:
-    """Yield ``advance(k)``; draws a ``rich`` bar when ``progress`` is truthy."""
+    """Yield ``advance(k)``; draws a ``rich`` bar when ``progress`` is truthy (on rank 0 only under torch.distributed)."""
+    if progress and not is_main_process():
+        progress = False  # data-parallel runs: every rank computes the same thing, one bar suffices
     if not progress:
         yield lambda k=1: None
         return

@@ -25,44 +25,17 @@ import numpy as np
 import torch
 
 from .estimate import Estimate, check_confidence, jackknife_interval, mean_interval
+from .krylov import lanczos
 from .operators import CurvatureOperator
+from .probes import DISTRIBUTIONS, check_count, make_generator, random_probes  # noqa: F401 (re-exported)
 from .progress import EstimationInterrupted, check_on_interrupt, progress_bar, warn_partial
 
-DISTRIBUTIONS = ("rademacher", "gaussian")
+__all__ = [
+    "DiagonalEstimate", "diagonal_estimate", "hutchinson_trace", "hutchpp_trace", "krylov_trace", "make_generator",
+    "random_probes", "sqrt_diagonal_trace",
+]
 
-
-def make_generator(seed) -> torch.Generator:
-    """A CPU ``torch.Generator``; ``seed=None`` draws a fresh seed."""
-    if isinstance(seed, torch.Generator):
-        return seed
-    g = torch.Generator()
-    if seed is None:
-        g.seed()
-    else:
-        g.manual_seed(int(seed))
-    return g
-
-
-def random_probes(
-    op: CurvatureOperator, k: int, generator: torch.Generator, distribution: str = "rademacher"
-) -> torch.Tensor:
-    """``(n, k)`` probe matrix with i.i.d. entries, ``E[v vᵀ] = I`` (drawn on CPU for reproducibility)."""
-    if distribution not in DISTRIBUTIONS:
-        raise ValueError(f"unknown probe distribution {distribution!r}; choose one of {DISTRIBUTIONS}")
-    n = op.shape[0]
-    if distribution == "rademacher":
-        V = torch.randint(0, 2, (n, k), generator=generator).to(op.dtype).mul_(2).sub_(1)
-    else:
-        V = torch.randn((n, k), generator=generator, dtype=torch.float64).to(op.dtype)
-    return V.to(op.device)
-
-
-def _check_count(name: str, value: int, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
+_check_count = check_count
 
 
 def _quadratic_forms(op, V, batch_size, advance):
@@ -73,7 +46,8 @@ def _quadratic_forms(op, V, batch_size, advance):
         for start in range(0, V.shape[1], batch_size):
             block = V[:, start : start + batch_size]
             AV = op.matmat(block)
-            out.extend((block * AV).sum(dim=0).double().cpu().tolist())
+            # accumulate in float64 whatever the operator dtype (a float32 sum over 10^7 terms loses digits)
+            out.extend((block * AV).sum(dim=0, dtype=torch.float64).cpu().tolist())
             advance(block.shape[1])
     except KeyboardInterrupt:
         interrupted = True
@@ -114,7 +88,7 @@ def hutchinson_trace(
     batch_size = _check_count("batch_size", batch_size, 1)
     confidence = check_confidence(confidence)
     check_on_interrupt(on_interrupt)
-    g = make_generator(seed)
+    g = make_generator(seed, op)
     start = op.hvp_count
     V = random_probes(op, num_probes, g, distribution)
     with progress_bar(num_probes, "Hutchinson trace", progress) as advance:
@@ -175,7 +149,7 @@ def hutchpp_trace(
             f"num_matvecs={num_matvecs} is too small for power_iterations={power_iterations}: "
             "need room for a sketch and at least 2 residual probes"
         )
-    g = make_generator(seed)
+    g = make_generator(seed, op)
     start = op.hvp_count
     with progress_bar(num_matvecs, "Hutch++ trace", progress) as advance:
         try:
@@ -189,7 +163,7 @@ def hutchpp_trace(
             advance(k)
         except KeyboardInterrupt as exc:
             raise EstimationInterrupted("Hutch++ interrupted while building its sketch") from exc
-        exact_part = float(torch.sum(Q.double() * AQ.double()))
+        exact_part = float(torch.sum(Q * AQ, dtype=torch.float64))
         G = random_probes(op, m_res, g, distribution)
         G = G - Q @ (Q.T @ G)
         samples, interrupted = _quadratic_forms(op, G, batch_size, advance)
@@ -236,7 +210,7 @@ def diagonal_estimate(
     num_probes = _check_count("num_probes", num_probes, 1)
     deflation_rank = _check_count("deflation_rank", deflation_rank, 0)
     check_on_interrupt(on_interrupt)
-    g = make_generator(seed)
+    g = make_generator(seed, op)
     start = op.hvp_count
     n = op.shape[0]
     exact = torch.zeros(n, dtype=op.dtype, device=op.device)
@@ -333,8 +307,6 @@ def krylov_trace(
     t-interval conditional on ``K`` (cf. Chen & Hallman 2023, "Krylov-aware
     stochastic trace estimation").
     """
-    from .lanczos import lanczos
-
     num_matvecs = _check_count("num_matvecs", num_matvecs, 4)
     if not 0 < krylov_fraction < 1:
         raise ValueError(f"krylov_fraction must lie in (0, 1), got {krylov_fraction}")
@@ -342,7 +314,7 @@ def krylov_trace(
     check_on_interrupt(on_interrupt)
     n = op.shape[0]
     s = max(1, min(n, int(round(krylov_fraction * num_matvecs)), num_matvecs - 2))
-    g = make_generator(seed)
+    g = make_generator(seed, op)
     start = op.hvp_count
     with progress_bar(num_matvecs, "Krylov trace", progress) as advance:
         try:
@@ -350,10 +322,11 @@ def krylov_trace(
         except KeyboardInterrupt as exc:
             raise EstimationInterrupted("Krylov trace interrupted during its Lanczos phase") from exc
         K = run.basis.T  # (n, s')
-        exact_part = float(np.sum(run.alpha))
+        exact_part = math.fsum(run.alpha)  # tr(KᵀAK) = Σ α_j, summed in float64
+        # Every product not spent on K goes to the residual probes, also after a breakdown:
+        # an invariant Krylov space from one start vector is not the whole space, and the
+        # trace of A on its complement is not zero.  Only K = the whole space (s' = n) leaves nothing.
         m_res = num_matvecs - (op.hvp_count - start)
-        if run.steps < s and not run.interrupted:
-            m_res = 0  # invariant subspace reached: the trace of the Krylov part is the whole story if s' = n
         samples = np.zeros(0)
         interrupted = run.interrupted
         if m_res > 0 and K.shape[1] < n:
