@@ -61,6 +61,7 @@ def _watch_parent(ppid: int):
 def _local_init():
     # the client handles Ctrl-C / SIGTERM and stops submitting; in-flight slices end at their deadline
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the client's handler, inherited through fork
     try:  # Linux: the kernel signals us when the parent dies
         import ctypes
 
@@ -107,6 +108,20 @@ class LocalExecutor:
 
 # -- Dask ---------------------------------------------------------------------------
 
+def _warm(specs):
+    import hypothesis  # noqa: F401
+    import scipy.optimize  # noqa: F401
+
+    from theorems.campaign.search import _worker_for
+
+    for spec in specs:
+        try:
+            _worker_for(spec)
+        except Exception:  # noqa: BLE001 - the slice reports the error in the statement's row
+            pass
+    return True
+
+
 class DaskExecutor:
     """Slices as Dask tasks on a ``distributed`` cluster: ``local:N`` (a LocalCluster) or a scheduler address.
 
@@ -142,6 +157,10 @@ class DaskExecutor:
                 raise ValueError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         self.workers = max(1, sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()))
         self.address = self.client.scheduler.address
+
+    def warm(self, specs: list[Spec]) -> None:
+        """Import the search stack and load every statement on every worker (before the budget starts)."""
+        self.client.run(_warm, specs)
 
     def submit(self, spec: Spec, *args):
         return self.client.submit(run_slice, spec, *args, pure=False)

@@ -9,7 +9,7 @@ where ``progress`` is an exponential average of whether the statement's best
 relative margin improved in its recent slices (as HypoFuzz allocates by recent
 discoveries) and ``closeness = 1 / (1 + 20·max(best margin, 0))`` favours statements
 whose bound is nearly reached. A second concurrent slice of a statement weighs
-less. A refuted statement, or one that raised, gets no more slices: its time goes
+less. A statement's slices start at 0.5 s and double up to the campaign's slice length. A refuted statement, or one that raised, gets no more slices: its time goes
 to the others at once. Slices are short (``budget/30`` clamped to 0.5–5 s, never
 past the budget), so a round never overruns the budget by more than one
 evaluation plus one certification.
@@ -139,7 +139,7 @@ class Campaign:
         row["slices"] += 1
         for k in ("artefacts", "invalid", "nonfinite"):
             row[k] += r.get(k, 0)
-        overrun = max(0.0, r["seconds"] - r["slice_s"])
+        overrun = max(0.0, r["seconds"] - r["slice_s"])  # search time only: loading is not the slice's
         row["max_overrun_s"] = max(row["max_overrun_s"], overrun)
         self.stats["max_overrun_s"] = max(self.stats.get("max_overrun_s", 0.0), overrun)
         self.stats["slices"] = self.stats.get("slices", 0) + 1
@@ -208,6 +208,9 @@ class Campaign:
         by_ref = {a.ref: a for a in arms}
         try:
             executor = self._executor(arms)
+            if hasattr(executor, "warm"):
+                executor.warm([a.spec for a in arms if not a.finished])
+            self._t0 = time.perf_counter()  # the budget starts once workers exist (a cluster takes seconds)
             self.stats.update(executor=executor.name, workers=executor.workers, slice_s=slice_s)
             if isinstance(executor, DaskExecutor):
                 self.stats["scheduler"] = executor.address
@@ -224,7 +227,9 @@ class Campaign:
                     seed = (self.seed * 1_000_003 + hash(arm.ref) % 1_000_003 + 7919 * row["slices"]
                             + 104729 * arm.inflight) % 2**31
                     t_sub = time.perf_counter()
-                    fut = executor.submit(arm.spec, min(slice_s, left), seed, row["best_relative_margin"],
+                    # a statement's first slices are short (0.5 s, doubling): quick kills, quick feedback
+                    this = min(slice_s, 0.5 * 2 ** row["slices"], left)
+                    fut = executor.submit(arm.spec, this, seed, row["best_relative_margin"],
                                           row["best_raw"], row["rel_tol"])
                     pending[fut] = (arm.ref, t_sub)
                     left = self.budget_s - (time.perf_counter() - self._t0)

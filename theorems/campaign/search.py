@@ -55,6 +55,7 @@ class _Worker:
             self.timed_certify = False
         self.samples: list = []
         self.shape: Shape | None = None
+        self.trivial = getattr(stmt, "trivial", None)
 
     def observe(self, raw):
         if self.shape is None:
@@ -160,7 +161,9 @@ class _Slice:
         stmt = self.stmt
         try:
             x = stmt.prepare(raw)
-            margin, scale = stmt.float_margin(floatify(stmt.derive(dict(x))))
+            xf = floatify(stmt.derive(dict(x)))
+            margin, scale = stmt.float_margin(xf)
+            trivial = scale <= stmt.scale_floor or bool(self.w.trivial is not None and self.w.trivial(xf))
         except Exception as exc:  # noqa: BLE001 - anything the user's code raises
             if own:
                 self.error = "the statement raised on a draw from its domain: " + _describe(exc, raw)
@@ -172,9 +175,11 @@ class _Slice:
         if not math.isfinite(rel):
             self.nonfinite += 1
             return math.inf
-        # both sides below scale_floor (e.g. exactly uniform p): no information about the bound's
-        # tightness, so such points never become the optimiser's best (this pulled target() to u)
-        rank = rel + 1.0 if scale <= stmt.scale_floor and rel >= 0 else rel
+        # both sides below scale_floor (e.g. exactly uniform p) or a statement's trivial case: no
+        # information about how tight the bound is, and its float margin is rounding noise of either
+        # sign; such points rank after every informative one, so the push is never pulled to them
+        # (target() on the relative margin pulled the search to exactly uniform p)
+        rank = 1.0 + abs(rel) if trivial else rel
         if rank < self.best_rel:
             self.best_rel, self.best_raw, self.best_x = rank, raw, x
         if rel < -self.rel_tol:
@@ -403,17 +408,21 @@ def _smaller(stmt, cx, seconds, rng):
 def run_slice(spec: Spec, seconds: float, seed: int, best_rel: float = math.inf, best_raw_json=None,
               rel_tol: float | None = None) -> dict:
     """Search ``spec``'s statement for ``seconds``; a plain dict comes back to the client."""
-    t0 = time.perf_counter()
+    t_load = time.perf_counter()
     out = {"ref": spec.ref, "seconds": 0.0, "cases": 0, "counterexample": None, "error": None,
            "time_to_counterexample_in_slice_s": None, "best_relative_margin": best_rel, "best_raw": best_raw_json,
            "best_input": None, "improved": False, "artefacts": 0, "invalid": 0, "nonfinite": 0,
            "rel_tol": rel_tol, "slice_s": seconds, "bespoke": None}
     try:
         w = _worker_for(spec)
+        import hypothesis  # noqa: F401 - a fresh (Dask) worker pays its imports before the slice's clock starts
+        import scipy.optimize  # noqa: F401
     except Exception as exc:  # noqa: BLE001
-        out.update(error="loading the statement failed: " + _describe(exc), seconds=time.perf_counter() - t0)
+        out.update(error="loading the statement failed: " + _describe(exc), seconds=time.perf_counter() - t_load)
         return out
     stmt = w.stmt
+    t0 = time.perf_counter()
+    out["load_s"] = t0 - t_load
     if not isinstance(stmt, Inequality):
         # statements with a bespoke check (rates, limits, existence) run their check once
         try:
