@@ -393,7 +393,8 @@ def _sam_metrics(op: HessianOperator, rho: float, steps: int, generator) -> dict
     return out
 
 
-def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device, optimizer=None) -> dict:
+def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device, optimizer=None,
+                    distributed: bool = False) -> dict:
     """All Hessian metrics of ``model`` on the evaluation batches under the preset's ``[hessian]`` table.
 
     Args:
@@ -406,6 +407,12 @@ def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device, op
         device: compute device.
         optimizer: the run's optimizer; an Adam/AdamW with state adds ``r_med_adam``, R_med of the
             Adam-preconditioned curvature (diagonal ``H_ii / (sqrt(v̂_i) + ε)``, :mod:`numerics.rmed`).
+        distributed: every rank of the default process group calls this with the same model and
+            the same ``batches``; the curvature products are data-parallel (the operators keep
+            batches ``rank, rank + world, ...`` and all-reduce each product: ``distributed=True,
+            shard=True`` of :class:`numerics.hessian.HessianOperator`), so every estimator returns
+            the same value on every rank.  SAM's ascent and the per-block spectra run locally on
+            every rank (the same numbers; their loss evaluations are cheap next to the products).
 
     Returns:
         A JSON-able dict (see the module docstring for the definitions).
@@ -416,7 +423,8 @@ def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device, op
     mode = h.get("mode", "train")
     confidence = float(h.get("confidence", 0.95))
     loss_fn = nn.CrossEntropyLoss()
-    op = HessianOperator(model, loss_fn, batches, mode=mode, dtype=dtype, device=device)
+    par = {"distributed": True, "shard": True} if distributed else {}
+    op = HessianOperator(model, loss_fn, batches, mode=mode, dtype=dtype, device=device, **par)
     n = op.shape[0]
     common = {"n": n, "policy": policy, "mode": mode, "dtype": str(dtype).replace("torch.", ""),
               "operator": "hessian", "eval_loss": op.loss_value}
@@ -435,7 +443,11 @@ def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device, op
     _rmed_metrics(out, op, policy, confidence, D)
     sam_rho = float(h.get("sam_rho", SAM_RHO))
     if sam_rho > 0:
-        out["sam"] = _sam_metrics(op, sam_rho, int(h.get("sam_steps", 10)), make_generator(seed + 1))
+        # the ascent's shifted losses are rank-local: a local operator on the full evaluation set
+        sam_op = HessianOperator(model, loss_fn, batches, mode=mode, dtype=dtype, device=device) \
+            if distributed else op
+        out["sam"] = _sam_metrics(sam_op, sam_rho, int(h.get("sam_steps", 10)), make_generator(seed + 1))
+        del sam_op
     names_sizes = list(op.block_sizes)
     out["block_names"] = [nm for nm, _ in names_sizes]
     out["block_sizes"] = [s for _, s in names_sizes]
@@ -448,7 +460,8 @@ def hessian_metrics(model: nn.Module, batches, h: dict, *, seed: int, device, op
     out["exact_blocks"] = {}
     for name in h.get("exact_blocks", []):
         # float64 whatever the preset's dtype: these spectra feed the exact theory checks
-        bop = HessianOperator(model, loss_fn, batches, params=name, mode=mode, dtype=torch.float64, device=device)
+        bop = HessianOperator(model, loss_fn, batches, params=name, mode=mode, dtype=torch.float64, device=device,
+                              **par)
         bm = _exact_metrics(bop, policy, int(h.get("store_eigenvalues_max", 2000)))
         bm.pop("block_traces", None)
         bm.pop("_diagonal", None)

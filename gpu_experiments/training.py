@@ -37,8 +37,11 @@ interrupted is measured again on resume.
 
 ``torchrun``: see :mod:`gpu_experiments.distributed`.  Under data parallelism all
 ranks train the cell together (DDP); rank 0 writes the state and the record
-(atomically) and computes the Hessian metrics on the full evaluation set, which
-it broadcasts to the other ranks, so every rank holds the same record.
+(atomically).  The Hessian metrics use the data-parallel operators of
+:mod:`numerics.hessian` (each rank multiplies by its share of the evaluation
+batches, products all-reduced) when there are at least as many evaluation
+batches as ranks; otherwise rank 0 computes them on the full evaluation set.
+Rank 0's metrics are broadcast, so every rank holds the same record.
 """
 
 from __future__ import annotations
@@ -339,6 +342,10 @@ def run_cell(
         os.makedirs(cache_dir, exist_ok=True)
     cache_path = os.path.join(cache_dir, f"init__{arch}__seed{seed}__{init_cache_key(cfg, arch, seed)}.json")
 
+    # data-parallel Hessian products need one evaluation batch per rank at least (batches are sharded whole,
+    # so that batch-norm statistics in mode "train" are those of the single-process run)
+    hessian_parallel = dist.data_parallel and len(eval_batches) >= dist.world_size
+
     def compute_metrics(step: int, index: int) -> dict:
         t0 = time.perf_counter()
         if step == 0 and os.path.isfile(cache_path):
@@ -353,35 +360,53 @@ def run_cell(
             train_loss, train_acc = evaluate(model, data.x_train[:train_eval_limit], data.y_train[:train_eval_limit],
                                              ebs, device)
             running = (state["running_loss_sum"] / state["running_loss_count"]) if state["running_loss_count"] else None
-            h = (hessian_metrics(model, eval_batches, hcfg, seed=10_007 * seed + index, device=device, optimizer=opt)
+            h = (hessian_metrics(model, eval_batches, hcfg, seed=10_007 * seed + index, device=device, optimizer=opt,
+                                 distributed=hessian_parallel)
                  if hcfg.get("enabled", True) else None)
             watch.check()  # a Ctrl-C that an estimator turned into a partial result
         if h is not None and dist.data_parallel:
-            h["parallel"] = {"world_size": dist.world_size, "hessian": "rank 0 (full evaluation set)"}
+            h["parallel"] = {"world_size": dist.world_size, "hessian": (
+                "data-parallel products (evaluation batches sharded over the ranks)" if hessian_parallel
+                else "rank 0 on the full evaluation set (fewer evaluation batches than ranks)")}
         m = {"step": step, "percent": percents[index], "test_accuracy": test_acc, "test_loss": test_loss,
              "train_loss": train_loss, "train_accuracy": train_acc, "train_loss_running": running,
              "lr": opt.param_groups[0]["lr"], "hessian": h, "seconds": time.perf_counter() - t0}
         m = sanitize(m)  # what the record will hold (and what a resumed run reads back)
-        if step == 0:
+        if step == 0 and writer:
             atomic_json(cache_path, m)  # only complete measurements reach the cache
         return m
 
     def measure(step: int, index: int) -> dict:
         if not dist.data_parallel:
             return compute_metrics(step, index)
-        m = compute_metrics(step, index) if dist.rank == 0 else None
-        return dist.broadcast(m)
+        if hessian_parallel or (step == 0 and os.path.isfile(cache_path)):
+            m = compute_metrics(step, index)  # every rank takes part (and gets the same numbers)
+        else:
+            m = compute_metrics(step, index) if dist.rank == 0 else None
+        return dist.broadcast(m)  # rank 0's record on every rank (timings differ between ranks)
+
+    def record_checkpoints(step: int) -> None:
+        """Measure once at ``step`` and record every checkpoint percentage that falls on it.
+
+        Short runs map several percentages to one step (e.g. 1 % and 25 % of 4 steps are both
+        step 1): each keeps its own entry (``same_as_percent`` names the measured one), so no
+        checkpoint disappears from the tables.
+        """
+        done = {m["percent"] for m in state["metrics"]}
+        idxs = [i for i, s in enumerate(ckpt_steps) if s == step and percents[i] not in done]
+        if not idxs:
+            return
+        m = measure(step, idxs[0])
+        state["hessian_seconds"] += m["seconds"]
+        state["metrics"].append(m)
+        for i in idxs[1:]:
+            state["metrics"].append({**m, "percent": percents[i], "seconds": 0.0,
+                                     "same_as_percent": percents[idxs[0]]})
+        state["running_loss_sum"], state["running_loss_count"] = 0.0, 0
+        save_state()
 
     # checkpoint 0 (and any checkpoint at the resumed step that is missing)
-    done_steps = {m["step"] for m in state["metrics"]}
-    for i, s in enumerate(ckpt_steps):
-        if s == state["step"] and s not in done_steps:
-            m = measure(s, i)
-            state["hessian_seconds"] += m["seconds"]
-            state["metrics"].append(m)
-            done_steps.add(s)
-            state["running_loss_sum"], state["running_loss_count"] = 0.0, 0
-            save_state()
+    record_checkpoints(state["step"])
 
     train_model = model
     if dist.data_parallel:
@@ -444,13 +469,7 @@ def run_cell(
                 t_train += time.perf_counter() - t_eval
             if state["step"] in ckpt_steps:
                 state["train_seconds"] += time.perf_counter() - t_train
-                t_train = time.perf_counter()
-                i = ckpt_steps.index(state["step"])
-                m = measure(state["step"], i)
-                state["hessian_seconds"] += m["seconds"]
-                state["metrics"].append(m)
-                state["running_loss_sum"], state["running_loss_count"] = 0.0, 0
-                save_state()
+                record_checkpoints(state["step"])
                 model.train()
                 t_train = time.perf_counter()
             elif save_every and state["step"] % save_every == 0:

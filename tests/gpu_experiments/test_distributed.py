@@ -93,27 +93,52 @@ def _numbers(rec: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def single(tmp_path_factory):
+def preset(tmp_path_factory):
+    """cpu-smoke with two evaluation batches of 16, so that 2 ranks share the Hessian products."""
+    import gpu_experiments
+
+    src = os.path.join(os.path.dirname(gpu_experiments.__file__), "presets", "cpu_smoke.toml")
+    text = open(src).read()
+    assert "eval_batch_size = 32" in text and 'name = "cpu-smoke"' in text
+    path = tmp_path_factory.mktemp("preset") / "ddp_smoke.toml"
+    path.write_text(text.replace("eval_batch_size = 32", "eval_batch_size = 16")
+                    .replace('name = "cpu-smoke"', 'name = "ddp-smoke"'))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory, preset):
     out = tmp_path_factory.mktemp("single")
-    results = run_grid("cpu-smoke", out=str(out), seeds=[0], device="cpu", quiet=True, archs=["mlp"],
+    results = run_grid(preset, out=str(out), seeds=[0], device="cpu", quiet=True, archs=["mlp"],
                        optimizers=CELLS, write_outputs=False)
     return _records(results)
 
 
-def test_ddp_run_matches_single_process_and_resumes(single, tmp_path):
-    args = ["run", "--preset", "cpu-smoke", "--archs", "mlp", "--optimizers", *CELLS, "--device", "cpu",
+@pytest.fixture(scope="module")
+def single_smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("single_smoke")
+    results = run_grid("cpu-smoke", out=str(out), seeds=[0], device="cpu", quiet=True, archs=["mlp"],
+                       optimizers=["sgd"], write_outputs=False)
+    return _records(results)
+
+
+def test_ddp_run_matches_single_process_and_resumes(single, preset, tmp_path):
+    """Training with DDP and the Hessian metrics with data-parallel products (2 evaluation batches, 2 ranks)."""
+    args = ["run", "--preset", preset, "--archs", "mlp", "--optimizers", *CELLS, "--device", "cpu",
             "--out", str(tmp_path), "--quiet", "--no-report"]
     # a kill after 8 steps of the first cell (nothing saved at the kill; the 25 % state at step 6 is on disk)
     assert run_ranks(args + ["--stop-after-steps", "8"]) == [130, 130]
-    cell = tmp_path / "cpu-smoke" / "runs" / "mlp__sgd__seed0"
+    cell = tmp_path / "ddp-smoke" / "runs" / "mlp__sgd__seed0"
     assert (cell / "state.pt").is_file() and not (cell / "record.json").exists()
     assert run_ranks(args) == [0, 0]  # the same command resumes
-    ddp = _records(str(tmp_path / "cpu-smoke"))
+    ddp = _records(str(tmp_path / "ddp-smoke"))
     assert sorted(ddp) == sorted(single)
     assert ddp["mlp__sgd__seed0"]["resumed_from_step"] == 6
     worst = 0.0
     for name, rec in ddp.items():
         assert rec["world_size"] == 2 and rec["status"] == "complete"
+        assert all(m["hessian"]["parallel"]["hessian"].startswith("data-parallel products")
+                   for m in rec["metrics"] if not m.get("from_cache"))
         a, b = _numbers(rec), _numbers(single[name])
         assert a.keys() == b.keys()
         for key in a:
@@ -123,12 +148,15 @@ def test_ddp_run_matches_single_process_and_resumes(single, tmp_path):
     print(f"DDP (2 ranks) vs single process: max relative difference {worst:.2e}")
     # rank 0 alone wrote the results; no stray temporary files or second session
     assert not glob.glob(str(tmp_path / "**" / "*.tmp"), recursive=True)
-    sessions = [json.load(open(p)) for p in glob.glob(str(tmp_path / "cpu-smoke" / "sessions" / "*.json"))]
+    sessions = [json.load(open(p)) for p in glob.glob(str(tmp_path / "ddp-smoke" / "sessions" / "*.json"))]
     assert len(sessions) == 2 and all(s["world_size"] == 2 for s in sessions)
 
 
-def test_a_wrong_shard_is_detected(single, tmp_path, monkeypatch):
-    """Meta-test of the tolerance: ranks that all train on the same half of the batch differ."""
+def test_a_wrong_shard_is_detected(single_smoke, tmp_path, monkeypatch):
+    """Meta-test of the tolerance: ranks that all train on the same half of the batch differ.
+
+    (cpu-smoke has one evaluation batch: this run also takes the rank-0 path of the Hessian metrics.)
+    """
     import gpu_experiments.training as training
 
     # every rank takes the first half (half of the images never seen); inherited by the forked ranks
@@ -136,8 +164,10 @@ def test_a_wrong_shard_is_detected(single, tmp_path, monkeypatch):
     args = ["run", "--preset", "cpu-smoke", "--archs", "mlp", "--optimizers", "sgd", "--device", "cpu",
             "--out", str(tmp_path), "--quiet", "--no-report"]
     assert run_ranks(args) == [0, 0]
-    a = _numbers(_records(str(tmp_path / "cpu-smoke"))["mlp__sgd__seed0"])
-    b = _numbers(single["mlp__sgd__seed0"])
+    rec = _records(str(tmp_path / "cpu-smoke"))["mlp__sgd__seed0"]
+    assert rec["metrics"][-1]["hessian"]["parallel"]["hessian"].startswith("rank 0")
+    a = _numbers(rec)
+    b = _numbers(single_smoke["mlp__sgd__seed0"])
     rel = max(abs(a[k] - b[k]) / max(abs(b[k]), 1e-12) for k in a)
     assert rel > 100 * RTOL
 
@@ -179,13 +209,13 @@ def test_batch_not_divisible_by_ranks_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_torchrun_launcher(single, tmp_path):
+def test_torchrun_launcher(single, preset, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m",
-           "gpu_experiments", "run", "--preset", "cpu-smoke", "--archs", "mlp", "--optimizers", *CELLS,
+           "gpu_experiments", "run", "--preset", preset, "--archs", "mlp", "--optimizers", *CELLS,
            "--device", "auto", "--out", str(tmp_path), "--quiet", "--no-report"]
     subprocess.run(cmd, check=True, env=env, timeout=300)
-    ddp = _records(str(tmp_path / "cpu-smoke"))
+    ddp = _records(str(tmp_path / "ddp-smoke"))
     for name, rec in ddp.items():
         a, b = _numbers(rec), _numbers(single[name])
         np.testing.assert_allclose([a[k] for k in sorted(a)], [b[k] for k in sorted(a)], rtol=RTOL, atol=1e-12)

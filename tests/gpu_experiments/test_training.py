@@ -201,3 +201,22 @@ def test_ctrl_c_during_a_later_checkpoint_keeps_the_last_consistent_state(tmp_pa
     monkeypatch.setattr(training, "hessian_metrics", real)
     rec = training.run_cell(cfg, "cnn", "sgd", 0, data, torch.device("cpu"), str(tmp_path))
     assert rec["resumed_from_step"] == 6 and [m["percent"] for m in rec["metrics"]] == [0, 1, 25, 50, 75, 100]
+
+
+def test_short_run_keeps_every_checkpoint_percentage(tmp_path):
+    """2 steps: 1 %, 25 % and 50 % all fall on step 1, 75 % and 100 % on step 2; none is dropped."""
+    from gpu_experiments.presets import load_preset
+    from gpu_experiments.runner import load_preset_data
+    from gpu_experiments.training import run_cell
+
+    cfg = load_preset("cpu-smoke", archs=["mlp"], optimizers=["sgd"])
+    cfg["training"]["batch_size"] = 512  # 1437 // 512 = 2 steps
+    cfg["hessian"]["compare_stochastic"] = False
+    data, _ = load_preset_data(cfg)
+    rec = run_cell(cfg, "mlp", "sgd", 0, data, torch.device("cpu"), str(tmp_path))
+    assert rec["checkpoint_steps"] == [0, 1, 1, 1, 2, 2]
+    assert [(m["percent"], m["step"]) for m in rec["metrics"]] == [(0, 0), (1, 1), (25, 1), (50, 1), (75, 2),
+                                                                    (100, 2)]
+    by_pct = {m["percent"]: m for m in rec["metrics"]}
+    assert by_pct[25]["same_as_percent"] == 1 and by_pct[25]["test_loss"] == by_pct[1]["test_loss"]
+    assert "same_as_percent" not in by_pct[75]
