@@ -160,6 +160,12 @@ def _matrix_draw(spectrum_strategy, alphas):
     })
 
 
+def _matrix_input_check(*more, min_n: int = 1, allow_zero: bool = True):
+    """Domain of the matrix statements: a spectrum summing to n (K_ii = 1), a seed, and ``more``."""
+    return D.all_of(D.positive_vector("lam", min_n, allow_zero=allow_zero), D.sums_to_length("lam"),
+                    D.integer("seed", 0), *more)
+
+
 def _prepare(raw):
     """Exact eigenvalues scaled to Σλ = n (K_ii = 1), α exact; the matrix is rebuilt from (λ, seed)."""
     x = exactify({k: v for k, v in raw.items() if k not in ("alpha", "beta")})
@@ -199,7 +205,7 @@ def _range_mutants(s):
 
 range_ = Inequality(
     id="def-3.1/range",
-    domain_check=D.all_of(D.positive_vector("lam", 1, allow_zero=True), D.sums_to_length("lam"), D.integer("seed", 0), D.order("alpha")),
+    domain_check=_matrix_input_check(D.order("alpha")),
     title="Def 3.1: 0 ≤ H_α(K) ≤ log n",
     claim="For K PSD with K_ii = 1 and every order α ∈ (0, ∞], 0 ≤ H_α(K) ≤ log n.",
     reading="Written as |H_α − ½ log n| ≤ ½ log n (both bounds at once). Float side: "
@@ -248,7 +254,10 @@ def _monotone_mutants(s):
 
 monotone = Inequality(
     id="def-3.1/monotone",
-    domain_check=D.all_of(D.positive_vector("lam", 1, allow_zero=True), D.sums_to_length("lam"), D.integer("seed", 0), D.order("alpha"), D.order("beta"), D.that(lambda x: x["beta"] == "inf" or (x["alpha"] != "inf" and x["alpha"] <= x["beta"]), "alpha ≤ beta required")),
+    domain_check=_matrix_input_check(
+        D.order("alpha"), D.order("beta"),
+        D.that(lambda x: x["beta"] == "inf" or (x["alpha"] != "inf" and x["alpha"] <= x["beta"]),
+               "alpha ≤ beta required")),
     title="Def 3.1: H_α(K) is nonincreasing in α",
     claim="For K PSD with K_ii = 1 and 0 < α ≤ β ≤ ∞: H_β(K) ≤ H_α(K).",
     reading="Orders drawn from a grid (incl. α = 1 and ∞) and from [0.05, 20]; float sides from "
@@ -303,7 +312,7 @@ def _vn_rhs_exact(x, B):
 
 von_neumann_limit = Inequality(
     id="def-3.1/von-neumann-limit",
-    domain_check=D.all_of(D.positive_vector("lam", 2), D.sums_to_length("lam"), D.integer("seed", 0), D.interval("alpha", 0, lo_open=True)),
+    domain_check=_matrix_input_check(D.interval("alpha", 0, lo_open=True), min_n=2, allow_zero=False),
     title="Def 3.1: H_α(K) → von Neumann entropy as α → 1, with |H_α − H_1| ≤ |α−1|(log κ)²/8",
     claim="For K positive definite with K_ii = 1 and condition number κ: "
     "|H_α(K) − H_1(K)| ≤ |α − 1|·(log κ)²/8 for every α > 0; in particular lim_{α→1} H_α(K) "
@@ -384,7 +393,7 @@ def _spectral_mutants(s):
 
 spectral_form = Inequality(
     id="def-3.1/spectral-form",
-    domain_check=D.all_of(D.positive_vector("lam", 2), D.sums_to_length("lam"), D.integer("seed", 0), D.interval("alpha", 0, lo_open=True)),
+    domain_check=_matrix_input_check(D.interval("alpha", 0, lo_open=True), min_n=2, allow_zero=False),
     title="Def 3.1: H_α(K) is the Rényi entropy of the normalised spectrum",
     claim="For K PSD with K_ii = 1 and eigenvalues λ: H_α(K) = 1/(1−α) log tr((K/n)^α) equals "
     "H_α(p) = 1/(1−α) log Σ p_i^α with p = λ/Σλ (α = 1: von Neumann = Shannon of p).",
