@@ -126,7 +126,7 @@ class Inequality(Statement):
     trivial: Callable | None = None
     near_tol: float = 1e-6
     extremiser_distance: Callable | None = None
-    exact_samples: int = 20
+    exact_samples: int = 60
     certify_seconds: float = 30.0
     check_seconds: float = 90.0
     quick_examples: int | None = None  # None: the active Hypothesis profile

@@ -196,6 +196,15 @@ def _sized_domain(n: int):
     )
 
 
+def _distance_to_two_valued(xf) -> float:
+    """max_i |λ_(i)/λ_min − e_i| / κ against the extremiser e: m* eigenvalues at κ, n − m* at 1 (sorted)."""
+    lam = np.sort(np.asarray(xf["eigenvalues"], float) / float(np.min(xf["eigenvalues"])))[::-1]
+    kappa = float(lam[0])
+    m = best_split(lam.size, kappa)
+    ext = np.concatenate([np.full(m, kappa), np.ones(lam.size - m)])
+    return float(np.max(np.abs(lam - ext)) / kappa)
+
+
 def _gap_float(x):
     return entropy_gap(x["p"])
 
@@ -299,6 +308,7 @@ supremum = Inequality(
     rhs_float=lambda x: supremum_gap(x["n"], x["kappa"]),
     lhs_exact=_gap_exact,
     rhs_exact=lambda x, B: supremum_gap_exact(x["n"], x["kappa"], B),
+    extremiser_distance=_distance_to_two_valued,
     size=_size,
     proof="λ ↦ Σλ_i log(nλ_i/S) is convex (relative entropy against a linear map), so the gap is "
     "quasi-convex in λ and attains its maximum over the box [1,κ]^n at a two-valued vertex.",

@@ -331,3 +331,13 @@ def test_uniqueness_has_two_readings_with_their_own_verdicts():
     assert "T = X" in literal.reading and "sec-4.1/uniqueness-bijection" in literal.reading
     assert bijection.check().verdict is Verdict.HOLDS
     assert all(m.check().verdict is Verdict.REFUTED for m in bijection.mutants())
+
+
+def test_library_mutation_sweep_moves_a_statement_off_holds():
+    from theorems.library_mutants import float_functions, sweep
+
+    assert "numerics.entropy.entropy_gap" in float_functions()
+    doc = sweep(1.01, ["lemma-3.6/pinsker"], progress=lambda s: None)
+    runs = {r["function"]: r["verdict"] for r in doc["rows"]}
+    assert "numerics.entropy.entropy_gap" in runs
+    assert all(v != "holds" for v in runs.values()), runs
