@@ -61,6 +61,7 @@ def plain_one(i: int, budget_s: float, seed: int) -> dict:
 
     stmt = _mutants()[i]
     t0 = time.perf_counter()
+    c0 = time.process_time()
     cases = rnd = 0
     while time.perf_counter() - t0 < budget_s:
         found = {}
@@ -74,6 +75,7 @@ def plain_one(i: int, budget_s: float, seed: int) -> dict:
             margin, scale = stmt.float_margin(floatify(stmt.derive(dict(x))))
             if margin / scale < -stmt.rel_tol and stmt.certify(x) is not None:
                 found.setdefault("t", time.perf_counter() - t0)  # the first one, not a shrunk one
+                found.setdefault("cpu", time.process_time() - c0)
                 raise AssertionError("certified violation")
 
         test = hseed(seed * 7919 + rnd)(settings(database=None, deadline=None,
@@ -84,8 +86,8 @@ def plain_one(i: int, budget_s: float, seed: int) -> dict:
         except Exception:  # noqa: BLE001 - the violation (or a grouped report of it)
             pass
         if "t" in found:
-            return {"killed": True, "ttk_s": found["t"], "cases": cases}
-    return {"killed": False, "ttk_s": None, "cases": cases}
+            return {"killed": True, "ttk_s": found["t"], "cpu_ttk_s": found["cpu"], "cases": cases}
+    return {"killed": False, "ttk_s": None, "cpu_ttk_s": None, "cases": cases}
 
 
 def _plain_task(args):
@@ -110,6 +112,7 @@ def run_campaign(n: int, budget_s: float, workers: int, seed: int) -> dict:
         rows = c.run(live=False)
     return {"stats": c.stats, "rows": [
         {"killed": r["counterexample"] is not None, "ttk_s": r["time_to_counterexample_s"],
+         "cpu_ttk_s": r["cpu_to_counterexample_s"],
          "ttk_wall_s": r["time_to_counterexample_wall_s"], "cases": r["cases"], "slices": r["slices"],
          "seconds": r["seconds"], "error": r["error"]} for r in rows]}
 
@@ -246,7 +249,10 @@ def write_markdown(doc: dict, path: Path):
              "Time to kill = search seconds spent on that mutant until its counterexample certified "
              "(HypoFuzz: wall clock since its tests were imported, as it interleaves them itself; "
              "campaign wall clock in brackets).", "",
-             "| engine | killed (per seed) | kill rate | median time to kill (s) |", "|---|---|---|---|"]
+             "CPU time to kill = CPU seconds of the process searching that mutant until then (not "
+             "inflated by other jobs on the machine; not available for HypoFuzz).", "",
+             "| engine | killed (per seed) | kill rate | median time to kill (s) | median CPU time to kill (s) |",
+             "|---|---|---|---|---|"]
     per = {}
     for e in engines:
         rs = [r for r in doc["runs"] if r["engine"] == e and "rows" in r]
@@ -256,17 +262,22 @@ def write_markdown(doc: dict, path: Path):
         extra = ""
         if e == "campaign":
             extra = f" [{_median([x.get('ttk_wall_s') for r in rs for x in r['rows'] if x['killed']]):.2f}]"
+        cpu = _median([x.get("cpu_ttk_s") for r in rs for x in r["rows"] if x["killed"]])
         lines.append(f"| {e} | {', '.join(f'{k}/{n}' for k in kills)} | {sum(kills) / (n * len(rs)):.0%} | "
-                     f"{_median(ttks):.3f}{extra} |")
+                     f"{_median(ttks):.3f}{extra} | {cpu:.3f} |" if math.isfinite(cpu) else
+                     f"| {e} | {', '.join(f'{k}/{n}' for k in kills)} | {sum(kills) / (n * len(rs)):.0%} | "
+                     f"{_median(ttks):.3f}{extra} | — |")
     lines += ["", "Per mutant: kills over seeds and median time to kill (s; `—` never killed).", "",
-              "| mutant | " + " | ".join(engines) + " | plain / campaign |", "|---|" + "---|" * (len(engines) + 1)]
+              "| mutant | " + " | ".join(engines) + " | plain / campaign (wall) | plain / campaign (CPU) |",
+              "|---|" + "---|" * (len(engines) + 2)]
     ratios = []
     for i, name in enumerate(names):
-        cells, med = [], {}
+        cells, med, cpu = [], {}, {}
         for e in engines:
             xs = [r["rows"][i] for r in per[e]]
             k = sum(x["killed"] for x in xs)
             med[e] = _median([x["ttk_s"] for x in xs if x["killed"]])
+            cpu[e] = _median([x.get("cpu_ttk_s") for x in xs if x["killed"]])
             cells.append(f"{k}/{len(xs)}, {med[e]:.3f}" if k else f"0/{len(xs)}, —")
         ratio = ""
         if "plain" in med and "campaign" in med and math.isfinite(med["campaign"]):
@@ -276,7 +287,11 @@ def write_markdown(doc: dict, path: Path):
                     ratios.append((name, med["plain"] / max(med["campaign"], 1e-3)))
             else:
                 ratio = "plain never"
-        lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {ratio} |")
+        cratio = ""
+        if "plain" in cpu and "campaign" in cpu and math.isfinite(cpu["campaign"]):
+            cratio = (f"{cpu['plain'] / max(cpu['campaign'], 1e-3):.1f}×" if math.isfinite(cpu["plain"])
+                      else "plain never")
+        lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {ratio} | {cratio} |")
     lines += ["", "Where plain Hypothesis needs ≥ 1 s (median): " + (
         ", ".join(f"`{nm}` {r:.0f}×" for nm, r in ratios) if ratios else "no such mutant") + "."]
     for r in doc["runs"]:

@@ -33,8 +33,8 @@ from theorems.campaign.executors import DaskExecutor, InlineExecutor, LocalExecu
 from theorems.campaign.loading import Spec
 from theorems.statement import Inequality, inputs_from_strings
 
-STATE_KEYS = ("cases", "seconds", "slices", "best_relative_margin", "best_raw", "best_input", "artefacts",
-              "invalid", "nonfinite", "rel_tol", "time_to_counterexample_s")
+STATE_KEYS = ("cases", "seconds", "cpu_seconds", "slices", "best_relative_margin", "best_raw", "best_input", "artefacts",
+              "invalid", "nonfinite", "rel_tol", "time_to_counterexample_s", "cpu_to_counterexample_s")
 
 
 @dataclass
@@ -88,9 +88,10 @@ class Campaign:
             stmt = self.statements.get(spec.ref) or spec.load()
             prev = db.load_state(stmt.id)
             row = {"id": stmt.id, "title": getattr(stmt, "title", ""), "ref": spec.ref, "verdict": "not run",
-                   "cases": 0, "seconds": 0.0, "slices": 0, "best_relative_margin": math.inf, "best_raw": None,
+                   "cases": 0, "seconds": 0.0, "cpu_seconds": 0.0, "slices": 0, "best_relative_margin": math.inf, "best_raw": None,
                    "best_input": None, "artefacts": 0, "invalid": 0, "nonfinite": 0,
                    "rel_tol": getattr(stmt, "rel_tol", None), "time_to_counterexample_s": None,
+                   "cpu_to_counterexample_s": None,
                    "time_to_counterexample_wall_s": None, "counterexample": None, "replayed": False,
                    "error": None, "max_overrun_s": 0.0}
             for k in STATE_KEYS:
@@ -164,10 +165,13 @@ class Campaign:
             row["time_to_counterexample_s"] = round(row["seconds"] + r["time_to_counterexample_in_slice_s"], 3)
             row["time_to_counterexample_wall_s"] = round(started_at - self._t0
                                                          + r["time_to_counterexample_in_slice_s"], 3)
+            if r.get("cpu_to_counterexample_in_slice_s") is not None:
+                row["cpu_to_counterexample_s"] = round(row["cpu_seconds"] + r["cpu_to_counterexample_in_slice_s"], 3)
             row.update(counterexample=r["counterexample"], verdict="refuted")
             db.add_counterexample(row["id"], r["counterexample"])
             arm.finished = True
         row["seconds"] += r["seconds"]
+        row["cpu_seconds"] += r.get("cpu_s", 0.0)
         if row["verdict"] == "not run":
             row["verdict"] = "no counterexample"
         db.save_state(row["id"], {k: row[k] for k in STATE_KEYS})

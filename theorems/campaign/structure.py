@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: samples needed before the shape of a statement's draws is trusted
-SHAPE_SAMPLES = 20
+#: samples needed before the shape of a statement's draws is trusted (few: a generic draw costs
+#: 10-40 ms of Hypothesis generation, and a wrong guess errs on the safe side: a sub-domain)
+SHAPE_SAMPLES = 8
 
 
 @dataclass
