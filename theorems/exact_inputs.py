@@ -48,6 +48,18 @@ def normalise_exact(ws: list[Fraction]) -> list[Fraction]:
     return [w / total for w in ws]
 
 
+def exact_distribution(raw: dict, key: str = "p") -> dict:
+    """A drawn input made exact (:func:`exactify`), with ``x[key]`` normalised exactly to sum 1."""
+    x = exactify(raw)
+    x[key] = normalise_exact(x[key])
+    return x
+
+
+def uniform_exact(n: int) -> list[Fraction]:
+    """The uniform distribution on ``n`` points, exactly."""
+    return [Fraction(1, n)] * n
+
+
 def inputs_to_strings(x: dict) -> dict:
     out = {}
     for k, v in x.items():

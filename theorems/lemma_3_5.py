@@ -36,19 +36,9 @@ from numerics.divergence import jeffreys_divergence, jeffreys_divergence_mp, tot
 from numerics.entropy import _sum_minus_one, _two_product, entropy_gap, entropy_gap_mp
 from numerics.strategies import distributions, near_uniform, two_valued
 from theorems import domain_checks as D
-from theorems.statement import Inequality, exactify, normalise_exact
+from theorems.exact_inputs import exact_distribution, uniform_exact
+from theorems.statement import Inequality
 from theorems.strategies import one_spike
-
-
-def _prepare(raw):
-    x = exactify(raw)
-    x["p"] = normalise_exact(x["p"])
-    return x
-
-
-def _uniform(n):
-    return [Fraction(1, n)] * n
-
 
 # every p_i > 0 (the lemma's hypothesis): positive plain/log-magnitude draws, two-valued (the
 # equality case), near-uniform, one raised entry
@@ -114,7 +104,7 @@ def _jeffreys_float(x):
 # -- exact sides (backend B: mpmath or Arb) -----------------------------------
 
 def _tv_exact(x, B):
-    return total_variation_mp(x["p"], _uniform(_n(x)), backend=B)
+    return total_variation_mp(x["p"], uniform_exact(_n(x)), backend=B)
 
 
 def _log_kappa_exact(x, B):
@@ -127,7 +117,7 @@ def _sym_sum_exact(x, B):
 
 
 def _jeffreys_exact(x, B):
-    return jeffreys_divergence_mp(x["p"], _uniform(_n(x)), backend=B)
+    return jeffreys_divergence_mp(x["p"], uniform_exact(_n(x)), backend=B)
 
 
 # ----------------------------------------------------------------------------
@@ -136,13 +126,14 @@ def _jeffreys_exact(x, B):
 
 identity = Inequality(
     id="lemma-3.5/identity",
+    expected="holds",
     domain_check=D.distribution("p", 2, positive=True),
     title="Lemma 3.5: KL(p‖u) + KL(u‖p) = Σ (p_i − 1/n) log(n p_i)",
     claim="For p with all p_i > 0: KL(p‖u) + KL(u‖p) = Σ_i (p_i − 1/n) log(n p_i).",
     reading="Identity. Float: numerics.divergence.jeffreys_divergence(p, u) vs the sum with n p_i − 1 "
     "formed exactly; exact: Σ p log(p/u) + Σ u log(u/p) (kl_divergence_mp in Arb) vs the sum.",
     domain=domain,
-    prepare=_prepare,
+    prepare=exact_distribution,
     lhs_float=_jeffreys_float,
     rhs_float=_sym_sum_float,
     lhs_exact=_jeffreys_exact,
@@ -220,6 +211,7 @@ def _kappa_to_n_pmax(s):
 
 lemma = _WithEvidence(
     id="lemma-3.5",
+    expected="holds",
     domain_check=D.distribution("p", 2, positive=True),
     title="Lemma 3.5: KL(p‖u) + KL(u‖p) ≤ TV(p,u)·log(p_max/p_min)",
     claim="For p on n points with all p_i > 0: Σ (p_i − 1/n) log(n p_i) = KL(p‖u) + KL(u‖p) "
@@ -228,7 +220,7 @@ lemma = _WithEvidence(
     "p_i ≥ 1/n / p_i < 1/n proves). lhs: numerics.divergence.jeffreys_divergence / _mp; rhs: "
     "total_variation × log κ. Tight (equality) on two-valued p, which the domain draws often.",
     domain=domain,
-    prepare=_prepare,
+    prepare=exact_distribution,
     lhs_float=_jeffreys_float,
     rhs_float=lambda x: _tv(x) * _log_kappa(x),
     lhs_exact=_jeffreys_exact,
@@ -294,13 +286,14 @@ class _GapBound(_WithEvidence):
 
 gap_bound = _GapBound(
     id="lemma-3.5/gap-bound",
+    expected="holds",
     domain_check=D.distribution("p", 2, positive=True),
     title="Lemma 3.5 ⇒ entropy gap ≤ TV(p,u)·log κ",
     claim="For p on n points with all p_i > 0 and κ = p_max/p_min: log n − H(p) = KL(p‖u) ≤ TV(p, u)·log κ.",
     reading="Consequence of lemma-3.5 (KL(u‖p) ≥ 0). lhs: numerics.entropy.entropy_gap / entropy_gap_mp; rhs: "
     "TV × log κ. The constant 1 is approached only as n → ∞ (evidence: best_constant).",
     domain=domain,
-    prepare=_prepare,
+    prepare=exact_distribution,
     lhs_float=lambda x: entropy_gap(x["p"]),
     rhs_float=lambda x: _tv(x) * _log_kappa(x),
     lhs_exact=lambda x, B: entropy_gap_mp(x["p"], backend=B),
@@ -339,13 +332,14 @@ def _misreading_from_the_text(x):
 
 misreading = Inequality(
     id="lemma-3.5/misreading",
+    expected="refuted",
     domain_check=D.distribution("p", 2, positive=True),
     title="Lemma 3.5 misread: entropy gap ≤ TV(p,u)·log(1/(n p_min))",
     claim="For p on n points with all p_i > 0: KL(p‖u) ≤ TV(p, u) · log(1/(n p_min)).",
     reading="A reading of (15) that drops the p_max half of the proof. Checked by search over the same "
     "domain as lemma-3.5; a violation is shrunk (smallest n) and certified in Arb.",
     domain=domain,
-    prepare=_prepare,
+    prepare=exact_distribution,
     lhs_float=lambda x: entropy_gap(x["p"]),
     rhs_float=lambda x: _tv(x) * _log_inv_n_pmin(x),
     lhs_exact=lambda x, B: entropy_gap_mp(x["p"], backend=B),

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from hypothesis import strategies as st
 
 from numerics.divergence import total_variation, total_variation_mp
 from numerics.entropy import entropy_gap, entropy_gap_mp
 from numerics.strategies import distributions, near_uniform, two_valued
 from theorems import domain_checks as D
-from theorems.statement import Inequality, exactify, normalise_exact
-
-
-def _prepare(raw):
-    x = exactify(raw)
-    x["p"] = normalise_exact(x["p"])
-    return x
-
-
-def _uniform(n):
-    return [Fraction(1, n)] * n
-
+from theorems.exact_inputs import exact_distribution, uniform_exact
+from theorems.statement import Inequality, normalise_exact
 
 domain = st.one_of(
     distributions(2, 60).map(lambda p: {"p": p}),
@@ -36,7 +24,7 @@ def _tv(x):
 
 
 def _tv_exact(x, B):
-    return total_variation_mp(x["p"], _uniform(len(x["p"])), backend=B)
+    return total_variation_mp(x["p"], uniform_exact(len(x["p"])), backend=B)
 
 
 def _square(t):
@@ -57,12 +45,13 @@ def _drop_n(s):
 
 upper = Inequality(
     id="lemma-3.6",
+    expected="holds",
     domain_check=D.distribution("p", 1),
     title="Lemma 3.6: entropy gap ≤ log(1 + n·TV(p,u))",
     claim="For a distribution p on n points, KL(p‖u) = log n − H(p) ≤ log(1 + n·TV(p, u)).",
     reading="TV(p,u) = ½ Σ|p_i − 1/n|; natural logs; p any distribution (zeros allowed).",
     domain=domain,
-    prepare=_prepare,
+    prepare=exact_distribution,
     canonical=lambda x: {**x, "p": normalise_exact(x["p"])},
     lhs_float=lambda x: entropy_gap(x["p"]),
     rhs_float=lambda x: __import__("math").log1p(x["p"].size * _tv(x)),
@@ -76,12 +65,13 @@ upper = Inequality(
 
 pinsker = Inequality(
     id="lemma-3.6/pinsker",
+    expected="holds",
     domain_check=D.distribution("p", 1),
     title="Pinsker: 2·TV(p,u)² ≤ entropy gap",
     claim="The matching lower bound of Lemma 3.6: 2·TV(p, u)² ≤ KL(p‖u).",
     reading="Pinsker's inequality with natural logs, specialised to q = u.",
     domain=domain,
-    prepare=_prepare,
+    prepare=exact_distribution,
     canonical=lambda x: {**x, "p": normalise_exact(x["p"])},
     lhs_float=lambda x: 2 * _tv(x) ** 2,
     rhs_float=lambda x: entropy_gap(x["p"]),

@@ -13,6 +13,7 @@ from hypothesis import given
 from numerics.backends import MP
 from numerics.divergence import total_variation
 from theorems import lemma_3_5 as L
+from theorems.exact_inputs import exact_distribution
 from theorems.statement import Verdict, floatify, normalise_exact
 from theorems.verify import verify_report
 
@@ -22,7 +23,7 @@ def _x(p):
     (its float entries divided by their exact sum: the float functions normalise the same way).
     Comparing against the checker's original exact p instead would fold in the conditioning of
     the sides near uniform (rounding p_i moves n p_i − 1 by eps, relative eps/|n p_i − 1|)."""
-    xf = floatify(L._prepare({"p": np.asarray(p, dtype=float)}))
+    xf = floatify(exact_distribution({"p": np.asarray(p, dtype=float)}))
     x = {"p": normalise_exact([Fraction(float(v)) for v in xf["p"]])}
     return x, xf
 
