@@ -19,12 +19,16 @@ from theorems import seed_002 as s2
 from theorems.seed_002 import adam as ad
 from theorems.seed_002 import sign as sg
 from theorems.seed_002 import spectral as ss
+from theorems.seed_002.search import _SearchStatement
 from theorems.statement import Verdict
 
 EPS = np.finfo(float).eps
 F = Fraction
-STATEMENTS = {s.id: s for s in s2.STATEMENTS}
-MUTANTS = [(s, m) for s in s2.STATEMENTS for m in s.mutants()]
+ALL = {s.id: s for s in s2.STATEMENTS}
+# the three search statements (explicit degenerate cases + Hypothesis, their own certificates); the
+# Inequality statements (norms by role, step size, Prodigy) are tested at the end of this file
+STATEMENTS = {s.id: s for s in s2.STATEMENTS if isinstance(s, _SearchStatement)}
+MUTANTS = [(s, m) for s in STATEMENTS.values() for m in s.mutants()]
 
 
 def _f(x) -> float:
@@ -368,3 +372,44 @@ def test_same_run_seed_same_evidence():
     with seeded_run(3):
         b = s.check().evidence
     assert a == b
+
+
+# -- norms by role, per-layer dualisation, step size, Prodigy -----------------------------------------
+
+NEW_IDS = ["seed-002/modular-dual", "seed-002/per-layer-dualisation", "seed-002/per-layer-dualisation/unit-norm",
+           "seed-002/steepest-step", "seed-002/steepest-step/value", "seed-002/prodigy-sign",
+           "seed-002/prodigy-linf-estimate"]
+
+
+def test_new_statements_registered_with_expected_holds():
+    assert all(i in ALL and ALL[i].expected == "holds" for i in NEW_IDS)
+
+
+@pytest.mark.parametrize("module, name, stmt_id", [
+    ("modular", "network_dual_norm", "seed-002/modular-dual"),
+    ("modular", "per_layer_direction", "seed-002/per-layer-dualisation"),
+    ("modular", "steepest_descent_step", "seed-002/steepest-step/value"),
+    ("prodigy", "prodigy_update", "seed-002/prodigy-sign"),
+])
+def test_broken_new_library_function_is_not_holds(monkeypatch, module, name, stmt_id):
+    from numerics import modular_norm, prodigy
+
+    mod = {"modular": modular_norm, "prodigy": prodigy}[module]
+    real = getattr(mod, name)
+
+    def broken(*a, **k):
+        out = real(*a, **k)
+        return (out[0] * 1.01, *out[1:]) if isinstance(out, tuple) else out * 1.01
+
+    monkeypatch.setattr(mod, name, broken)
+    r = ALL[stmt_id].check()
+    assert r.verdict is not Verdict.HOLDS, r.summary()
+
+
+def test_modular_direction_pulled_into_ball_exactly():
+    from theorems.seed_002 import modular
+
+    d = [F(3), F(-4), F(1), F(1), F(1), F(1)]
+    out = modular._into_ball(d, "linf:2;spectral:2x2", [F(1), F(1, 2)])
+    assert modular.feasible_exact(out, "linf:2;spectral:2x2", [F(1), F(1, 2)])
+    assert not modular.feasible_exact(d, "linf:2;spectral:2x2", [F(1), F(1, 2)])

@@ -23,6 +23,10 @@ for a particular norm. Statements, each checked every run (one module each):
   (pseudo-inverse roots; = UVᵀ for full rank), and with damping (GGᵀ+εI)^{-1/4}G(GᵀG+εI)^{-1/4} =
   U diag(σ/√(σ²+ε)) Vᵀ.
 
+Norms by role, the max-of-norms ("modular") duality, per-layer dualisation and the step size
+(dual norm over sharpness) are in :mod:`theorems.seed_002.modular`; Prodigy in
+:mod:`theorems.seed_002.prodigy`.
+
 How they are checked (quick: explicit degenerate cases, then Hypothesis draws):
 
 * a direct numerical solution of the norm-constrained problem: ``scipy.optimize.linprog`` (ℓ∞),
@@ -41,8 +45,9 @@ arithmetic (``Counterexample``), and ``verify_counterexample`` recomputes it fro
 
 from __future__ import annotations
 
+from theorems.seed_002 import modular, prodigy
 from theorems.seed_002.adam import adam_sign
 from theorems.seed_002.sign import sign_descent
 from theorems.seed_002.spectral import shampoo_spectral
 
-STATEMENTS = [sign_descent, adam_sign, shampoo_spectral]
+STATEMENTS = [sign_descent, adam_sign, shampoo_spectral, *modular.STATEMENTS, *prodigy.STATEMENTS]

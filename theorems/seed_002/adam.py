@@ -181,7 +181,7 @@ class AdamSignLimit(_SearchStatement):
             # g/(|g|+ε) is one division and one addition: ≤ 1.5 ulp when g² neither under- nor overflows
             _condition(state, "float_adam_vs_exact_ulps", float(np.max(np.abs(uf - ue) / ulp)), 4.0,
                        "float Adam(β=0) update vs the exact rational update")
-            ut = _torch_sd.adam_update(gf, eps) if state["effort"] == "full" else "not run (effort=quick: importing torch.optim costs ~5-10 s)"
+            ut = _torch_adam_update(gf, eps) if state["effort"] == "full" else "not run (effort=quick: importing torch.optim costs ~5-10 s)"
             if isinstance(ut, str):
                 state["torch_error"] = ut
             else:
@@ -291,6 +291,7 @@ def _underflow_note() -> str:
 
 adam_sign = AdamSignLimit(
     id="seed-002/adam-no-momentum-sign",
+    expected="holds",
     title="Adam with β₁ = β₂ = 0 and ε → 0 is sign descent",
     claim="Adam with β₁ = β₂ = 0 updates along m̂/(√v̂ + ε) = g/(|g| + ε); exactly "
     "sign(g_i) − g_i/(|g_i|+ε) = sign(g_i)·ε/(|g_i|+ε), so ‖u_ε − sign g‖∞ = ε/(min_{g_i≠0}|g_i| + ε) and "

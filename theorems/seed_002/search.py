@@ -127,6 +127,7 @@ class _SearchStatement(Statement):
     claim: str = ""
     reading: str = ""
     proof: str = ""
+    expected: str | None = None  # the verdict our evidence gives (mutants: None)
     quick_examples: int = 40
     full_examples: int = 400
     explicit_cases: bool = True  # False: Hypothesis draws only (used to test the search's own power)
@@ -208,4 +209,4 @@ class _SearchStatement(Statement):
         return f"{state['cases']} cases, no violation"
 
     def mutant(self, name: str, **changes):
-        return replace(self, id=f"{self.id}~{name}", proof="", **changes)
+        return replace(self, id=f"{self.id}~{name}", proof="", expected=None, **changes)

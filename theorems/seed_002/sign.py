@@ -360,6 +360,7 @@ class SteepestDescentVector(_SearchStatement):
 
 sign_descent = SteepestDescentVector(
     id="seed-002/sign-descent-linf",
+    expected="holds",
     title="Sign descent = steepest descent under ℓ∞: argmax_{‖d‖∞≤1} ⟨g,d⟩ = sign(g)",
     claim="For g ∈ ℝⁿ: max_{‖d‖∞ ≤ 1} ⟨g, d⟩ = ‖g‖₁, attained at d = sign(g); the maximiser is unique iff "
     "every g_i ≠ 0; with zero entries the maximiser set is the face {d_i = sign g_i for g_i ≠ 0, "

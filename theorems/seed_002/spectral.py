@@ -627,6 +627,7 @@ class SpectralSteepestDescent(_SearchStatement):
 
 shampoo_spectral = SpectralSteepestDescent(
     id="seed-002/shampoo-spectral",
+    expected="holds",
     title="Shampoo without accumulation = steepest descent under the spectral norm: U Vᵀ",
     claim="For G = U S Vᵀ (thin SVD): max_{‖D‖₂ ≤ 1} ⟨G, D⟩ = ‖G‖_*, attained at U_r V_rᵀ; the maximiser is unique "
     "iff rank G = min(m, n); and (GGᵀ)^{-1/4} G (GᵀG)^{-1/4} = U Vᵀ for full-rank G (Shampoo with one step, "
