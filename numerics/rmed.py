@@ -1,4 +1,5 @@
-"""R_med^OPT: the max-to-median ratio of the loss Hessian's diagonal (seed 003).
+"""R_med^OPT: the max-to-median ratio of the loss Hessian's diagonal
+(Jiang, Malik & Li, "How Does Adaptive Optimization Impact Local Neural Network Geometry?").
 
 Source: K. Jiang, D. Malik & Y. Li, "How Does Adaptive Optimization Impact Local
 Neural Network Geometry?", NeurIPS 2023 (arXiv:2211.02254).  For the iterates

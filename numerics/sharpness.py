@@ -1,8 +1,8 @@
-"""Sharpness measures of seed 004, exact and stochastic, on the Hessian engine.
+"""Sharpness measures of the adaptive-optimizer literature, exact and stochastic, on the Hessian engine.
 
 * ``tr(diag(H)^{1/2}) = Σ_i sqrt(policy(H_ii))`` -- the sharpness Adam minimises
   near the minimiser manifold (label-noise setting), against SGD's ``tr(H)``
-  ("Adam Reduces a Unique Form of Sharpness", seed 004).  ``H`` is PSD on the
+  ("Adam Reduces a Unique Form of Sharpness").  ``H`` is PSD on the
   manifold; elsewhere the diagonal can be negative and an explicit policy is
   applied: ``"abs"`` (default) ``Σ sqrt|H_ii|``, ``"clip"`` ``Σ sqrt(max(H_ii, 0))``.
 * ``tr(H) = Σ_i H_ii`` (signed).
@@ -102,7 +102,7 @@ def _sqrt_sum(d: np.ndarray, policy: str) -> float:
 
 
 def sqrt_diag_trace(diagonal, policy: str = "abs") -> float:
-    """``tr(diag(H)^{1/2}) = Σ_i sqrt(policy(H_ii))`` (Adam's implicit regulariser, seed 004).
+    """``tr(diag(H)^{1/2}) = Σ_i sqrt(policy(H_ii))`` (Adam's implicit regulariser).
 
     Args:
         diagonal: the Hessian diagonal.
@@ -159,7 +159,7 @@ def sqrt_diag_trace_from_diagonal_estimate(est: DiagonalEstimate, policy: str = 
 
 
 def spectral_renyi_entropy(eigenvalues, alpha: float, policy: str = "abs") -> float:
-    """``H_α(p)`` of ``p = v/Σv``, ``v = policy(λ)`` (seed 004's Rényi sharpness is ``−H_α``).
+    """``H_α(p)`` of ``p = v/Σv``, ``v = policy(λ)`` (Zhang et al.'s Rényi sharpness is ``−H_α``).
 
     Args:
         eigenvalues: the spectrum.
@@ -601,7 +601,9 @@ def sharpness_report(
     dtype: torch.dtype | None = torch.float64,
     device=None,
 ) -> dict:
-    """Every seed-003/004 metric of ``model`` on ``batch``, with its method, product count and interval.
+    """Every sharpness metric (R_med, tr diag(H)^½, Rényi, SAM) of ``model`` on ``batch``.
+
+    Each comes with its method, product count and interval.
 
     Args:
         model, loss_fn, batch: as for :class:`~numerics.hessian.HessianOperator`

@@ -1,4 +1,4 @@
-"""R_med (seed 003): the float statistic against its mpmath twin, hand-computed values,
+"""R_med: the float statistic against its mpmath twin, hand-computed values,
 Adam's preconditioner against torch's Adam, and the exact/stochastic paths on the
 Hessian engine.
 

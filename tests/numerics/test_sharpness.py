@@ -1,4 +1,4 @@
-"""Sharpness measures (seed 004): float vs mpmath oracles, closed forms on quadratic
+"""Sharpness measures: float vs mpmath oracles, closed forms on quadratic
 losses, stochastic vs exact on a small network, SAM ascent vs the exact
 trust-region value, and the report.
 
