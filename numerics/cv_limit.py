@@ -20,13 +20,15 @@ Stability notes:
   could exceed 1e-17 of the result (tails so heavy that E[Y log Y] has mass beyond 1e300, e.g.
   Pareto with b ≈ 1) a ``ValueError`` points to the mpmath twin instead.
 
-References: Tan & Huang (2025), Thm 3.7 (statements ``thm-3.7`` and ``thm-3.7/limit`` in docs/statements.md); Cover & Thomas (2006) ch. 2 (KL to uniform).
+References: Tan & Huang (2025), Thm 3.7 (statements ``thm-3.7`` and ``thm-3.7/limit`` in
+docs/statements.md); Cover & Thomas (2006) ch. 2 (KL to uniform).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+
 import mpmath
 import numpy as np
 from scipy import stats

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from numerics.backends import MP, Arb
 from numerics.channel import conditional_entropy_y_given_x, mutual_information
 from numerics.entropy import binary_entropy
+from tests.theorems.test_sec4_bayes import assert_float_in_ball
 from theorems.prop_4_5 import (
     binary_entropy_exact,
     conditional_entropy_exact,
@@ -25,7 +26,6 @@ from theorems.prop_4_5 import (
 )
 from theorems.statement import Verdict, exactify
 from theorems.verify import verify_report
-from tests.theorems.test_sec4_bayes import assert_float_in_ball
 
 SNRS = [0.0, 1e-10, 1e-4, 0.3, 1.0, 1.5, 5.0, 20.0, 35.0]
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from numerics.backends import MP, Arb
 from numerics.channel import information_of_statistic, information_tanh, information_tanh_mp, mutual_information
+from tests.theorems.test_sec4_bayes import assert_float_in_ball
 from theorems.prop_4_5 import mutual_information_exact
 from theorems.sec_4_1 import (
     Uniqueness,
@@ -29,7 +30,6 @@ from theorems.sec_4_1 import (
     uniqueness,
 )
 from theorems.statement import Verdict
-from tests.theorems.test_sec4_bayes import assert_float_in_ball
 
 
 @pytest.mark.parametrize("mu, sigma", [(1.0, 1.0), (1e-6, 1.0), (-3.0, 0.5), (0.3, 2.0), (20.0, 1.0), (35.0, 1.0)])
