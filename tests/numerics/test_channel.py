@@ -416,3 +416,56 @@ def test_bad_rules():
 # the measured worst disagreement (reporting; run with -m slow -s)
 # ----------------------------------------------------------------------------
 
+
+
+# ----------------------------------------------------------------------------
+# backend= on the oracles (like the entropy oracles)
+# ----------------------------------------------------------------------------
+
+def test_oracles_take_an_mp_backend():
+    from numerics.backends import MP
+
+    for name in ("bayes_error_mp", "log_bayes_error_mp", "information_sign_mp", "mutual_information_mp"):
+        fn = getattr(C, name)
+        assert fn(0.7, 1.3, backend=MP(30)) == fn(0.7, 1.3, dps=30)
+
+
+@pytest.mark.parametrize("mu, sigma", [(1, 1), ("3/8", 2), (40.0, 1.0), ("-1/1024", 1)])  # binary: float = exact
+def test_arb_backend_encloses_the_closed_forms(mu, sigma):
+    """Arb balls for Φ(−s), log Φ(−s) and log 2 − H_b(Φ(−s)) contain the 50-digit mpmath values."""
+    from fractions import Fraction
+
+    from flint import arb
+
+    from numerics.backends import Arb
+
+    mu, sigma = (Fraction(v) if isinstance(v, (int, str)) else v for v in (mu, sigma))
+    for name in ("bayes_error_mp", "log_bayes_error_mp", "information_sign_mp"):
+        ball = getattr(C, name)(mu, sigma, backend=Arb(192))
+        ref = getattr(C, name)(float(mu), float(sigma), dps=50)  # the oracle reads μ, σ as floats
+        assert ball.overlaps(arb(mpmath.nstr(ref, 50))), (name, ball, ref)
+        # 192 bits ≈ 57 digits: the ball is tight, not just true
+        assert float(ball.rad()) <= 1e-40 * abs(float(ref))
+
+
+def test_arb_backend_meta_a_wrong_formula_is_not_enclosed():
+    """Meta-test: a Bayes error off by one ulp-scale term in the SNR falls outside the ball."""
+    from fractions import Fraction
+
+    from flint import arb
+
+    from numerics.backends import Arb
+
+    ball = C.bayes_error_mp(Fraction(1), Fraction(1), backend=Arb(192))
+    assert ball.overlaps(arb(mpmath.nstr(C.bayes_error_mp(1.0, 1.0, dps=50), 50)))
+    wrong = C.bayes_error_mp(1.0 + 2**-40, 1.0, dps=50)
+    assert not ball.overlaps(arb(mpmath.nstr(wrong, 50)))
+
+
+def test_quadrature_oracles_refuse_arb_with_a_message():
+    from numerics.backends import Arb
+
+    with pytest.raises(ValueError, match="no Arb enclosure"):
+        C.mutual_information_mp(1.0, 1.0, backend=Arb(64))
+    with pytest.raises(TypeError, match="backend must be"):
+        C.bayes_error_mp(1.0, 1.0, backend="arb")

@@ -1,0 +1,150 @@
+"""The Gaussian binary channel of Definition 4.1, each quantity with an mpmath oracle.
+
+Model: ``Y`` uniform on {−1, +1}, ``X | Y ~ N(Yμ, σ²)``. Everything depends on
+the signal-to-noise ratio ``s = |μ|/σ`` only (scale and sign invariance), and is
+in nats. Writing ``Z ~ N(0, 1)`` and conditioning on ``Y = +1``
+(``2μX/σ² = 2s(s + Z)`` in law):
+
+* ``H(Y|X) = E[softplus(−2s(s + Z))]`` and ``I(X;Y) = log 2 − H(Y|X)``;
+* ``P_e* = Φ(−s)`` (Bayes error, Thm 4.3);
+* ``I(sign X; Y) = log 2 − H_b(Φ(−s))`` (a binary symmetric channel);
+* ``I(T; Y) = E_T[ KL(P(Y|T) ‖ P(Y)) ] = ∫ f_T(t) g(v(t)) dt`` for a strictly
+  monotone statistic ``T``, where ``f_T`` is the density of T (change of
+  variables, Jacobian included), ``v(t) = ½ log f_T(t|+1)/f_T(t|−1)`` is half the
+  posterior log-odds and ``g(v) = log 2 − H_b(1/(1+e^{2v})) = v tanh v − log cosh v``.
+
+Stability (why the float code is not the textbook formula):
+
+* ``I(X;Y)`` at s ≤ 1 is ``s² R(s)`` with ``R = 1 − E[(s+Z)² r(s(s+Z))]``,
+  ``r(u) = log cosh(u)/u²``, using ``softplus(−2v) = log 2 − v + log cosh v``. No
+  ``log 2 − H`` cancellation, so the relative error stays O(eps) down to
+  s ~ 1e-150 (where I ~ s²/2 underflows).
+* ``H(Y|X)`` at s > 1 is ``e^{−s²/2}/s · J(s)``, ``J(s) = ∫ φ(v/s) e^v softplus(−2v) dv``
+  (substitute ``z = v/s − s``): the integrand is O(1) on a window of width O(1)
+  for every s, so quad never misses the mass near ``z = −s`` that has width 1/s.
+* ``I(sign X; Y)`` at s ≤ 1 is ``d atanh d + ½ log1p(−d²)``, ``d = erf(s/√2)``.
+* ``I(tanh(μX/σ²); Y)`` integrates over t ∈ (−1, 1) in three charts: t itself on
+  [−½, ½] and ``ρ = log(1 − |t|)`` near ±1, because at s ≳ 4 the mass of T sits
+  closer to ±1 than float64 can resolve in t (at s = 30, 1 − |t| ~ e^{−1800}).
+* Beyond s = 38.5, ``Φ(−s)`` underflows and ``log 2 − H_b(Φ(−s)) ≤ I(T;Y) ≤ log 2``
+  (data processing: sign is a function of X and of tanh(μX/σ²)) pins every
+  information to log 2 in float64; those values are returned without quadrature.
+
+Reference: T. M. Cover, J. A. Thomas, Elements of Information Theory (2006),
+ch. 2 and 8 (mutual information, data processing, Fano); the channel is
+Definition 4.1 of the paper under test (Tan & Huang 2025), see THEOREMS.md §B.
+
+
+The code is split by concept: :mod:`._numerics` (input checks, double-double helpers),
+:mod:`.information` (float64 quantities), :mod:`.rules` (decision rules and their errors),
+:mod:`.oracles` (mpmath/backend oracles); every name stays importable from here.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+from numerics.channel import _numerics, information, oracles, rules
+from numerics.channel._numerics import (  # noqa: F401
+    LOG2,
+    SNR_SATURATION,
+    _SD_GRID,
+    _SPLITTER,
+    _SQRT2PI,
+    _U_HALF,
+    _as_real_array,
+    _div_dd,
+    _extra_digits,
+    _log_normal_tail,
+    _mp_snr,
+    _mu_sigma,
+    _normal_tail,
+    _out,
+    _snr,
+    _snr_dd,
+    _split,
+    _standardize,
+    _two_prod,
+    _two_sum,
+)
+from numerics.channel.information import (  # noqa: F401
+    QUAD_ACCEPT,
+    _ce_scalar,
+    _check_quad,
+    _cond_entropy_large_snr,
+    _g,
+    _info_sign_scalar,
+    _logcosh,
+    _logcosh_over_sq,
+    _merge_close,
+    _mi_scalar,
+    _numeric_derivative,
+    _quad,
+    _quad_pieces,
+    _ratio_small_snr,
+    _softplus,
+    _statistic_info_scalar,
+    _tanh_info_scalar,
+    bayes_error,
+    conditional_entropy_y_given_x,
+    information_of_statistic,
+    information_sign,
+    information_tanh,
+    log_bayes_error,
+    mutual_information,
+)
+from numerics.channel.rules import (  # noqa: F401
+    IntervalRule,
+    RandomizedRule,
+    ThresholdRule,
+    _interval_prob,
+    _rule_error_scalar,
+    _rule_grid,
+    decision_error,
+    logistic_rule,
+)
+from numerics.channel.oracles import (  # noqa: F401
+    _INV_SQRT_2PI,
+    _MP_SERIES_SNR,
+    _asym_series,
+    _cond_entropy_quad_mp,
+    _log_ncdf_neg_mp,
+    _mp_invert,
+    _mp_quad,
+    _mp_quad_pieces,
+    _ncdf_mp,
+    _phi_mp,
+    _statistic_integrand_mp,
+    bayes_error_mp,
+    conditional_entropy_y_given_x_mp,
+    decision_error_mp,
+    information_of_statistic_mp,
+    information_sign_mp,
+    information_tanh_mp,
+    log_bayes_error_mp,
+    mutual_information_mp,
+)
+
+# public functions and classes report this package as their module (docs, pickling, library mutants)
+for _obj in list(globals().values()):
+    if getattr(_obj, "__module__", "").startswith("numerics.channel.") and not getattr(_obj, "__name__", "_").startswith("_"):
+        try:
+            _obj.__module__ = __name__
+        except (AttributeError, TypeError):
+            pass
+del _obj
+
+
+class _Package(types.ModuleType):
+    """Setting a name here (e.g. a test monkeypatching a kernel such as ``_logcosh_over_sq``) sets it
+    in every submodule that holds it too, as when this was one module."""
+
+    def __setattr__(self, name, value):
+        for sub in (_numerics, information, rules, oracles):
+            if name in vars(sub):
+                setattr(sub, name, value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
