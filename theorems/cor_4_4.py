@@ -50,6 +50,7 @@ def _no_abs_mutant(s):
 
 upper = Inequality(
     id="cor-4.4",
+    expected="holds",
     domain_check=D.gaussian_channel,
     title="Cor 4.4: P_e* = Φ(−|μ|/σ) ≤ ½",
     claim="The Bayes error rate satisfies P_e* = Φ(−|μ|/σ) ≤ ½.",
@@ -106,6 +107,7 @@ class EqualityIff(Statement):
     """``Φ(−|μ|/σ) = ½ ⇔ condition(μ, σ)``, decided in Arb over a Hypothesis domain."""
 
     id: str = "cor-4.4/equality"
+    expected: str | None = "holds"
     title: str = "Cor 4.4: P_e* = ½ iff μ = 0"
     claim: str = "Φ(−|μ|/σ) = ½ holds exactly when μ = 0."
     reading: str = "Exact equality of reals, decided in Arb ball arithmetic (exact zero ball or proved sign)."

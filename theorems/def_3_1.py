@@ -205,6 +205,7 @@ def _range_mutants(s):
 
 range_ = Inequality(
     id="def-3.1/range",
+    expected="holds",
     domain_check=_matrix_input_check(D.order("alpha")),
     title="Def 3.1: 0 ≤ H_α(K) ≤ log n",
     claim="For K PSD with K_ii = 1 and every order α ∈ (0, ∞], 0 ≤ H_α(K) ≤ log n.",
@@ -254,6 +255,7 @@ def _monotone_mutants(s):
 
 monotone = Inequality(
     id="def-3.1/monotone",
+    expected="holds",
     domain_check=_matrix_input_check(
         D.order("alpha"), D.order("beta"),
         D.that(lambda x: x["beta"] == "inf" or (x["alpha"] != "inf" and x["alpha"] <= x["beta"]),
@@ -312,6 +314,7 @@ def _vn_rhs_exact(x, B):
 
 von_neumann_limit = Inequality(
     id="def-3.1/von-neumann-limit",
+    expected="holds",
     domain_check=_matrix_input_check(D.interval("alpha", 0, lo_open=True), min_n=2, allow_zero=False),
     title="Def 3.1: H_α(K) → von Neumann entropy as α → 1, with |H_α − H_1| ≤ |α−1|(log κ)²/8",
     claim="For K positive definite with K_ii = 1 and condition number κ: "
@@ -393,6 +396,7 @@ def _spectral_mutants(s):
 
 spectral_form = Inequality(
     id="def-3.1/spectral-form",
+    expected="holds",
     domain_check=_matrix_input_check(D.interval("alpha", 0, lo_open=True), min_n=2, allow_zero=False),
     title="Def 3.1: H_α(K) is the Rényi entropy of the normalised spectrum",
     claim="For K PSD with K_ii = 1 and eigenvalues λ: H_α(K) = 1/(1−α) log tr((K/n)^α) equals "
@@ -458,6 +462,7 @@ def _gap_rhs_exact(x, B):
 
 gap_is_kl = Inequality(
     id="def-3.1/gap-is-kl",
+    expected="holds",
     domain_check=D.positive_vector("lam", 1, allow_zero=True),
     title="Def 3.1: entropy gap log n − H(p) = KL(p‖u)",
     claim="For the normalised spectrum p_i = λ_i/Σλ_j of a PSD matrix, log n − H(p) = KL(p‖u).",
@@ -513,6 +518,7 @@ def _l2_over_pmax_exact(x, B):
 
 gap_nonneg = Inequality(
     id="def-3.1/gap-nonneg",
+    expected="holds",
     domain_check=D.positive_vector("lam", 1, allow_zero=True),
     title="Def 3.1: entropy gap ≥ ‖p − u‖²/(2 p_max) ≥ 0, zero only at p = u",
     claim="For the normalised spectrum p of a PSD matrix, KL(p‖u) = log n − H(p) ≥ 0 with equality "

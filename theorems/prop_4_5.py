@@ -329,6 +329,7 @@ def _fano_mutants(s):
 
 fano = Inequality(
     id="prop-4.5",
+    expected="holds",
     domain_check=D.all_of(D.gaussian_channel, D.channel_rule),
     title="Prop 4.5: Fano, H(Y|X) ≤ H_b(P_e) for every classifier",
     claim="For every (possibly randomised) classifier f with error P_e = P(f(X) ≠ Y): "
@@ -384,6 +385,7 @@ def hb_inverse_of_value(h, B):
 
 inverse = Inequality(
     id="prop-4.5/inverse",
+    expected="holds",
     domain_check=D.gaussian_channel,
     title="Prop 4.5: P_e* ≥ H_b⁻¹(H(Y|X))",
     claim="The Bayes error satisfies Φ(−|μ|/σ) = P_e* ≥ H_b⁻¹(H(Y|X)), H_b⁻¹ the inverse of H_b on [0, ½].",

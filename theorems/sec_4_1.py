@@ -383,6 +383,7 @@ def _sufficiency_mutants(s):
 
 sufficiency = _Sufficiency(
     id="sec-4.1/sufficiency",
+    expected="holds",
     domain_check=D.gaussian_channel,
     title="Sec 4.1: I(tanh(μX/σ²); Y) = I(X; Y)",
     claim="T = E[Y|X] = tanh(μX/σ²) is a sufficient statistic: I(tanh(μX/σ²); Y) = I(X; Y).",
@@ -470,6 +471,7 @@ class Uniqueness(Statement):
     """"``ref`` is the unique statistic T (under the claim's equivalence) with I(T;Y) = I(X;Y)"."""
 
     id: str = "sec-4.1/uniqueness"
+    expected: str | None = "refuted"
     title: str = "Sec 4.1: tanh(μX/σ²) is the unique T with I(T;Y) = I(X;Y)"
     claim: str = ("In the IB problem, the unique T with I(T;Y) = I(X;Y) is the sufficient statistic; "
                   "therefore the optimal T is tanh(μX/σ²).")
@@ -657,6 +659,7 @@ class UniqueUpToBijection(Statement):
     """
 
     id: str = "sec-4.1/uniqueness-bijection"
+    expected: str | None = "holds"
     title: str = "Sec 4.1: tanh(μX/σ²) is the unique sufficient T up to bijection"
     claim: str = ("Every statistic T with I(T;Y) = I(X;Y) is a bijection of tanh(μX/σ²) on the support "
                   "(minimal sufficiency).")
@@ -752,6 +755,7 @@ def _canonical_mean(x: dict) -> dict:
 
 max_entropy = Inequality(
     id="sec-4.1/max-entropy",
+    expected="holds",
     domain_check=D.interval("m", -1, 1, lo_open=True, hi_open=True),
     title="Sec 4.1: max-entropy law with E[Y] = m is P(y) ∝ e^{λy}, m = tanh λ",
     claim="For Y ∈ {−1, +1} with E[Y] = m, the maximum-entropy distribution is P(y) = e^{λy}/(e^{λ} + e^{−λ}) "

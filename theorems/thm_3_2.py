@@ -274,6 +274,7 @@ class PaperBound(Inequality):
 
 paper = PaperBound(
     id="thm-3.2",
+    expected="refuted",
     domain_check=D.positive_vector("eigenvalues", 2),
     title="Thm 3.2: entropy gap ≤ κ log κ/(n−1+κ) − log((n−1+κ)/n)",
     claim="For H ≻ 0 with condition number κ and p = λ/Σλ: log n − H(p) ≤ κ log κ/(n−1+κ) − log((n−1+κ)/n).",
@@ -296,6 +297,7 @@ paper.few_mutants_reason = (
 
 supremum = Inequality(
     id="thm-3.2/supremum",
+    expected="holds",
     domain_check=D.positive_vector("eigenvalues", 2),
     title="Thm 3.2 corrected: entropy gap ≤ G*(n,κ) = max_m G(n,m,κ)",
     claim="The exact supremum of the gap over n-spectra with condition number κ is the two-valued gap "
@@ -319,6 +321,7 @@ supremum = Inequality(
 
 dimension_free = Inequality(
     id="thm-3.2/dimension-free",
+    expected="holds",
     domain_check=D.positive_vector("eigenvalues", 2),
     title="Thm 3.2 corrected: entropy gap ≤ c − 1 − log c, c = κ log κ/(κ−1)",
     claim="For every n: log n − H(p) ≤ c − 1 − log c with c = κ log κ/(κ − 1); sharp as n → ∞.",
@@ -364,6 +367,7 @@ def _simple_rhs_exact(x, B, denominator=8):
 
 simple = Inequality(
     id="thm-3.2/simple",
+    expected="holds",
     domain_check=D.interval("kappa", 1),
     title="c − 1 − log c ≤ min((log κ)²/8, log κ)",
     claim="The dimension-free bound is at most min((log κ)²/8, log κ); the first is sharp as κ → 1.",

@@ -332,6 +332,7 @@ def _lg_prepare(raw):
 
 linear_gaussian = _LinearGaussianIdentity(
     id="thm-3.3/linear-gaussian",
+    expected="holds",
     domain_check=D.all_of(D.integer("d", 1), D.integer("n", 1), D.interval("s2", 0, lo_open=True), D.interval("sigma2", 0, lo_open=True), D.that(lambda x: len(x["X"]) == x["n"] * x["d"] and len(x["y"]) == x["n"] and len(x["theta_t"]) == x["d"], "X must hold n·d entries, y n and theta_t d")),
     title="Thm 3.3, linear-Gaussian: the Laplace posterior is the exact posterior",
     claim="For y = Xθ + ε, ε ~ N(0, s²I), prior N(0, σ²I): p(θ|D) = N(θ; θ*, (H + σ⁻²I)⁻¹) with θ* the "
@@ -588,6 +589,7 @@ class LogisticLaplaceStudy(Statement):
     """
 
     id: str = "thm-3.3/logistic"
+    expected: str | None = "approximate"
     title: str = "Thm 3.3, logistic regression: Laplace posterior errors and rates"
     claim: str = ("p(θ|D) ≈ N(θ*, (H + σ⁻²I)⁻¹) for Bayesian logistic regression; review: exact for linear-Gaussian, "
                   "mean error ~ N^-1/2, covariance error ~ N^-1.")

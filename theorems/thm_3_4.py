@@ -208,6 +208,7 @@ def _kl_mutants(s):
 
 kl_formula = Inequality(
     id="thm-3.4/kl-formula",
+    expected="holds",
     domain_check=D.all_of(D.positive_vector("lam", 1, allow_zero=True), D.interval("sigma2", 0, lo_open=True), D.that(lambda x: len(x["skew"]) == len(x["lam"]) * (len(x["lam"]) - 1) // 2 and len(x["theta"]) == len(x["lam"]), "skew must hold d(d−1)/2 entries and theta d")),
     title="Thm 3.4: eigenvalue formula = KL(N(θ*, (H+σ⁻²I)⁻¹) ‖ N(0, σ²I))",
     claim="½[Σ_i (log(1+σ²λ_i) + 1/(1+σ²λ_i) − 1) + ‖θ*‖²/σ²] = KL(N(θ*, (H+σ⁻²I)⁻¹) ‖ N(0, σ²I)), λ_i = eig(H).",
@@ -284,6 +285,7 @@ def logdet_identity_exact(x, B, variant: str = "claim"):
 
 log_det_identity = Inequality(
     id="thm-3.4/log-det-identity",
+    expected="holds",
     domain_check=D.positive_vector("lam", 1),
     title="Thm 3.4: Σ log λ_i = n log(tr H / n) − n·KL(u‖p)",
     claim="For a PD H with eigenvalues λ_i and p = λ/Σλ: Σ_i log λ_i = n log(tr H / n) − n·KL(u ‖ p) "
@@ -482,6 +484,7 @@ class PacBayesCoverage(Statement):
     """Violation rate of the bound over independent training samples, per (reading, N)."""
 
     id: str = "thm-3.4/bound"
+    expected: str | None = "holds"
     title: str = "Thm 3.4: PAC-Bayes bound with the Laplace posterior (coverage study)"
     claim: str = ("With probability ≥ 1 − δ over the N-sample: E_Q[L] ≤ E_Q[L̂] + sqrt((KL(Q‖P) + log(2√N/δ))/(2N)), "
                   "Q = N(θ*, (H+σ⁻²I)⁻¹), P = N(0, σ²I), loss in [0, 1].")

@@ -444,6 +444,7 @@ class GapLimit(Statement):
     finite_n: bool = False  # run the finite-n convergence study (thm-3.7/limit)
     finite_ns: tuple = (10, 100, 1000, 10_000, 100_000)
     extra_mutants: Callable | None = None
+    expected: str | None = None
 
     # -- certification -----------------------------------------------------------
     def _deviation(self, c: dict, n: int | None):
@@ -742,6 +743,7 @@ def _limit_mutants(s: GapLimit) -> list[GapLimit]:
 
 thm_3_7 = GapLimit(
     id="thm-3.7",
+    expected="approximate",
     title="Thm 3.7: entropy gap → CV²/2",
     claim="X_1..X_n i.i.d. positive with mean μ and coefficient of variation CV = s/μ, p_i = X_i/ΣX_j: "
     "log n − H(p) → CV²/2 as n → ∞.",
@@ -756,6 +758,7 @@ thm_3_7 = GapLimit(
 
 thm_3_7_limit = GapLimit(
     id="thm-3.7/limit",
+    expected="holds",
     title="Thm 3.7 (corrected): entropy gap → E[Y log Y]",
     claim="With Y = X/μ and E[Y log Y] < ∞: E[log n − H(p)] → E[Y log Y] and log n − H(p) → E[Y log Y] "
     "in probability; for the gamma family E[gap_n] = log n + ψ(a+1) − ψ(na+1) ∈ (L − CV²/(2n), L).",

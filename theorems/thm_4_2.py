@@ -83,6 +83,7 @@ def _mutants(s):
 
 map_rule = Inequality(
     id="thm-4.2",
+    expected="holds",
     domain_check=D.all_of(D.gaussian_channel, D.interval("x")),
     title="Thm 4.2: the Bayes classifier is sign(μx)",
     claim="For Y uniform on {±1} and X|Y ~ N(Yμ, σ²), the label sign(μx) maximises the posterior "

@@ -77,6 +77,7 @@ _prepare = exact_rule_input
 
 min_error = Inequality(
     id="thm-4.3",
+    expected="holds",
     domain_check=D.all_of(D.gaussian_channel, D.channel_rule),
     title="Thm 4.3: every classifier errs ≥ Φ(−|μ|/σ)",
     claim="For Y uniform on {±1}, X|Y ~ N(Yμ, σ²) and every (possibly randomised) classifier f: "
