@@ -243,7 +243,7 @@ def arb_to_ball(x, prec: int) -> Ball:
     )
 
 
-def _as_ball(x, B: "Arb"):
+def _as_ball(x, B: Arb):
     """An Arb result as a ball: exact Python values (an infinite KL is ``math.inf``) are allowed."""
     if isinstance(x, flint.arb):
         return x

@@ -1,7 +1,8 @@
 """``python -m theorems``: check the statements (docs/statements.md) and print a verdict table.
 
     python -m theorems check [IDS...] [--effort quick|full] [--seed S] [--json PATH] [--md PATH]
-    python -m theorems fuzz [IDS...] [--statement FILE.py:NAME] --budget 10m --workers N [--cluster local:N|tcp://HOST:8786] --seed S --db PATH
+    python -m theorems fuzz [IDS...] [--statement FILE.py:NAME] --budget 10m --workers N
+                            [--cluster local:N|tcp://HOST:8786] --seed S --db PATH
     python -m theorems list
     python -m theorems verify REPORT.json [--statement FILE.py:NAME]  # re-certify every counterexample
     python -m theorems docs [--out docs/statements.md] [--report R.json | --run]  # statements reference
@@ -42,7 +43,8 @@ PLANNED = [
 
 
 def _unchecked(results_ids: set[str]) -> list[tuple[str, str]]:
-    return [(i, t) for i, t in PLANNED if not any(r == i or r.startswith(i + "/") or r.startswith(i + ":") for r in results_ids)]
+    return [(i, t) for i, t in PLANNED
+            if not any(r == i or r.startswith(i + "/") or r.startswith(i + ":") for r in results_ids)]
 
 
 COLOUR = {"holds": "green", "refuted": "red", "approximate": "yellow", "ill-posed": "magenta",
@@ -200,7 +202,8 @@ def cmd_fuzz(args) -> int:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m theorems", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="python -m theorems", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("check", help="check statements and print the verdict table")
     c.add_argument("ids", nargs="*", help="statement ids (default: all)")

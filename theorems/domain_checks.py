@@ -10,9 +10,9 @@ violated condition outside.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from numbers import Integral, Rational
-from typing import Callable
 
 
 def _exact(v, name: str) -> Fraction:

@@ -33,9 +33,10 @@ import math
 import random
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 import flint
 import mpmath
@@ -296,11 +297,13 @@ class Inequality(Statement):
             if not s.is_finite():
                 exact_inf = _infinite_sign(s)
                 if exact_inf == 0:
-                    worst, notes = math.inf, notes + [f"exact {name} is undefined ({s.str(5, radius=True)}); float {f!r}"]
+                    worst = math.inf
+                    notes.append(f"exact {name} is undefined ({s.str(5, radius=True)}); float {f!r}")
                 elif math.isinf(f) and math.copysign(1, f) == exact_inf:
                     continue  # both +inf (e.g. KL with a zero) or both -inf: agree
                 else:
-                    worst, notes = math.inf, notes + [f"exact {name} is {'+' if exact_inf > 0 else '-'}inf, float {f!r}"]
+                    worst = math.inf
+                    notes.append(f"exact {name} is {'+' if exact_inf > 0 else '-'}inf, float {f!r}")
                 continue
             if math.isinf(f):
                 worst, notes = math.inf, notes + [f"float {name} is {f} but exact {name} ∈ {s.str(10, radius=True)}"]
@@ -499,7 +502,8 @@ class Inequality(Statement):
         except InconsistentEvidence as exc:
             counterexample, problem = None, ("inconsistent", str(exc), exc.details)
         search_seconds = time.perf_counter() - t0
-        comparisons = self.exact_comparisons(state, seconds=max(1.0, 0.5 * search_seconds)) if state.get("sample") is not None else None
+        comparisons = (self.exact_comparisons(state, seconds=max(1.0, 0.5 * search_seconds))
+                       if state.get("sample") is not None else None)
         evidence = self._evidence(state, comparisons)
         if counterexample is not None:
             evidence["summary"] = f"violated after {state['cases']} cases; shrunk to size {counterexample.size}"
@@ -513,7 +517,8 @@ class Inequality(Statement):
         if comparisons is not None and comparisons["findings"]:
             f = comparisons["findings"][0]
             evidence["summary"] = (f"float and exact sides disagree at {len(comparisons['findings'])} of "
-                                   f"{comparisons['made']} compared cases (tolerance {self.side_tol:g}): {f['disagreement']}")
+                                   f"{comparisons['made']} compared cases (tolerance {self.side_tol:g}): "
+                                   f"{f['disagreement']}")
             return self.result(Verdict.INCONSISTENT, evidence, None, t0)
         if state.get("nonfinite"):
             evidence["summary"] = f"a float side was NaN in {state['nonfinite']} of {state['cases']} cases"
@@ -543,7 +548,8 @@ class Inequality(Statement):
             ev["max_lhs_over_rhs"] = float(f"{state['max_ratio']:.9g}")
             ev["max_ratio_at"] = inputs_to_strings(state["argmax_ratio"])
             if self.extremiser_distance is not None:
-                ev["distance_to_extremiser"] = float(f"{self.extremiser_distance(floatify(self.derive(dict(state['argmax_ratio'])))):.6g}")
+                d = self.extremiser_distance(floatify(self.derive(dict(state["argmax_ratio"]))))
+                ev["distance_to_extremiser"] = float(f"{d:.6g}")
         if comparisons is not None:
             ev["exact_comparisons"] = comparisons["made"]
             ev["max_float_exact_deviation"] = _fmt(comparisons["max_deviation"])
@@ -602,7 +608,7 @@ class Inequality(Statement):
         return cx
 
     # -- mutants ---------------------------------------------------------------
-    def mutants(self) -> list["Inequality"]:
+    def mutants(self) -> list[Inequality]:
         """Constant off by 1 %, relation flipped, plus the statement's own term-level mutants."""
         out = []
         if self.relation == "<=":
@@ -623,7 +629,7 @@ class Inequality(Statement):
             out.extend(self.extra_mutants(self))
         return out
 
-    def mutant(self, name: str, **changes) -> "Inequality":
+    def mutant(self, name: str, **changes) -> Inequality:
         # a mutant has no independent formula: it is a different claim from the one that formula states
         return replace(self, id=f"{self.id}~{name}", proof="", extra_mutants=None, independent=None,
                        expected=None, **changes)

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import Any
 
+from numerics.backends import fraction_str  # noqa: F401  (re-exported for statement modules)
 from theorems.exact_inputs import (  # noqa: F401  (re-exported: the public exact-input helpers)
     exactify,
     floatify,
@@ -37,7 +38,6 @@ from theorems.exact_inputs import (  # noqa: F401  (re-exported: the public exac
     inputs_to_strings,
     normalise_exact,
 )
-from numerics.backends import fraction_str  # noqa: F401  (re-exported for statement modules)
 
 
 class Verdict(str, Enum):
@@ -134,7 +134,7 @@ class Statement:
     def check(self, effort: str = "quick") -> Result:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def mutants(self) -> list["Statement"]:
+    def mutants(self) -> list[Statement]:
         """Broken variants that a working checker must refute (mutation meta-tests)."""
         return []
 
