@@ -252,8 +252,17 @@ def _as_ball(x, B: Arb):
     return B.num(x)
 
 
+class CertificationTimeout(Exception):
+    """The time allowed ran out before the sign was proven or the precisions were exhausted."""
+
+    def __init__(self, ball: Ball):
+        super().__init__(f"sign not proven within the time allowed (last enclosure {ball.enclosure} "
+                         f"at {ball.prec_bits} bits)")
+        self.ball = ball
+
+
 def certified_sign(formula, *, precisions=(64, 128, 256, 512, 1024, 2048),
-                   seconds: float | None = None) -> tuple[int, Ball]:
+                   seconds: float | None = None, raise_on_timeout: bool = False) -> tuple[int, Ball]:
     """Sign of an exact real given by ``formula(B)``, proven by Arb at rising precision.
 
     Args:
@@ -261,6 +270,9 @@ def certified_sign(formula, *, precisions=(64, 128, 256, 512, 1024, 2048),
         precisions: working precisions (bits) to try in turn.
         seconds: time allowed. Each doubling of the precision costs at least twice the last
             evaluation, so a precision whose predicted end lies past the limit is not started.
+        raise_on_timeout: raise :class:`CertificationTimeout` when the time runs out before the
+            precisions are exhausted, instead of returning sign 0 (which then means only "zero or
+            too close to zero to resolve at the highest precision").
 
     Returns:
         ``(sign, ball)`` with sign in {-1, 0, +1}; 0 means the sign could not be
@@ -271,6 +283,8 @@ def certified_sign(formula, *, precisions=(64, 128, 256, 512, 1024, 2048),
     last = 0.0
     for prec in precisions:
         if seconds is not None and ball is not None and time.perf_counter() - t0 + 2 * last > seconds:
+            if raise_on_timeout:
+                raise CertificationTimeout(ball)
             break
         t1 = time.perf_counter()
         with Arb(prec) as B:

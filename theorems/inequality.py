@@ -44,7 +44,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
-from numerics.backends import MP, Arb, InexactInputError, certified_sign
+from numerics.backends import MP, Arb, CertificationTimeout, InexactInputError, certified_sign
 from theorems.exact_inputs import exactify, floatify, inputs_from_strings, inputs_to_strings
 from theorems.statement import Counterexample, Result, Statement, Verdict, run_seed
 
@@ -199,19 +199,22 @@ class Inequality(Statement):
         lhs, rhs = self.exact_margin(x, B)
         return rhs - lhs
 
-    def certify(self, x: dict, seconds: float | None = None) -> Counterexample | None:
+    def certify(self, x: dict, seconds: float | None = None, strict: bool = False) -> Counterexample | None:
         """Prove ``lhs > rhs`` (``lhs ≠ rhs`` for identities) in Arb and confirm it independently.
 
-        Returns None when x is outside the domain or the sign is not proven within the time
-        cap. Raises :class:`InconsistentEvidence` when Arb proves a violation that the
-        independent evaluation contradicts.
+        Returns None when x is outside the domain or the sign is not proven (with ``strict``,
+        a time cap reached before the highest precision raises ``CertificationTimeout``
+        instead: the candidate is undecided, not dismissed). Raises
+        :class:`InconsistentEvidence` when Arb proves a violation that the independent
+        evaluation contradicts.
         """
         try:
             self.check_domain(x)
         except OutOfDomainError:
             return None
         sign, ball = certified_sign(lambda B: self._signed_margin(B, x),
-                                    seconds=self.certify_seconds if seconds is None else seconds)
+                                    seconds=self.certify_seconds if seconds is None else seconds,
+                                    raise_on_timeout=strict)
         if sign == 0 or (self.relation == "<=" and sign != -1):
             return None
         with Arb(ball.prec_bits) as B:
@@ -413,7 +416,9 @@ class Inequality(Statement):
             raise _OutOfTime()
         t = time.perf_counter()
         try:
-            return self.certify(x, seconds=min(self.certify_seconds, left))
+            return self.certify(x, seconds=min(self.certify_seconds, left), strict=True)
+        except CertificationTimeout:
+            raise _OutOfTime() from None
         finally:
             state["certify_seconds"] += time.perf_counter() - t
 
@@ -451,7 +456,8 @@ class Inequality(Statement):
         except InconsistentEvidence as exc:
             problem = ("inconsistent", str(exc), exc.details)
         except _OutOfTime:
-            problem = ("undecided", f"certification time cap ({self.check_seconds:.0f} s) reached", {})
+            problem = ("undecided", "a float violation could not be certified or dismissed within the time cap "
+                       f"({self.certify_seconds:g} s per certificate, {self.check_seconds:g} s per check)", {})
         return self.finish(state, counterexample, t0, problem=problem)
 
     def _certify_nonfinite(self, state: dict) -> Counterexample | None:
