@@ -48,6 +48,16 @@ def test_hvp_ours(benchmark, case, backend):
     benchmark(lambda: op @ v)
 
 
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("k", [4, 16])
+def test_matmat_per_vector(benchmark, case, k):
+    """Batched products: one ``matmat`` with k columns (compare with test_hvp_ours x k)."""
+    model, loss_fn, data = CASES[case]()
+    op = HessianOperator(model, loss_fn, data)
+    V = torch.randn(op.shape[0], k)
+    benchmark(lambda: op.matmat(V))
+
+
 @pytest.mark.skipif(not pyhessian_available(), reason="pyhessian not installed")
 @pytest.mark.parametrize("case", list(CASES))
 def test_hvp_pyhessian(benchmark, case):

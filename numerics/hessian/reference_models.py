@@ -5,11 +5,19 @@ These are deliberately minimal, dependency-free definitions (no torchvision):
 * :class:`TanhMLP` -- a fully connected tanh network (about 2k parameters for the
   8x8 digits data with ``hidden=(24, 24)``... see :func:`digits_mlp`).
 * :class:`SmallBNCNN` -- a two-convolution CNN with batch normalisation.
-* :class:`TinyViT` -- a one-block vision transformer that calls
-  :func:`torch.nn.functional.scaled_dot_product_attention` (the kernel choice
-  matters for forward-mode AD, see :mod:`numerics.hessian.operators`).
-* :func:`cifar_resnet18` -- the CIFAR variant of ResNet-18 (3x3 stem, no max-pool,
-  11,173,962 parameters in 62 tensors), He et al. 2016, "Deep residual learning".
+* :class:`ViT` -- a vision transformer (Dosovitskiy et al. 2021) for small
+  images: strided-convolution patch embedding, learned position embedding,
+  ``depth`` pre-norm blocks, a class token (``pool="cls"``) or mean pooling
+  (``pool="mean"``); it calls :func:`torch.nn.functional.scaled_dot_product_attention`
+  (the kernel choice matters for forward-mode AD, see :mod:`numerics.hessian.operators`).
+  :class:`TinyViT` is its one-block, mean-pooled, 1.6k-parameter form.
+* :class:`ResNet18` -- the CIFAR variant of ResNet-18 (He et al. 2016, "Deep
+  residual learning for image recognition", §4.2: 3x3 stem, no max-pool) with a
+  configurable width; :func:`cifar_resnet18` is the paper-size network
+  (11,173,962 parameters in 62 tensors for 10 classes).
+
+These are the suite's only definitions of the two architectures: the experiments
+(:mod:`gpu_experiments.models`) build theirs from them.
 """
 
 from __future__ import annotations
@@ -53,8 +61,108 @@ class SmallBNCNN(nn.Module):
         return self.fc(x.mean(dim=(2, 3)))
 
 
-class TinyViT(nn.Module):
-    """One pre-norm transformer block on non-overlapping patches, mean-pooled."""
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
+    return value
+
+
+class _Attention(nn.Module):
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        qkv = self.qkv(x).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])
+        return self.proj(out.transpose(1, 2).reshape(b, t, d))
+
+
+class _PreNormBlock(nn.Module):
+    def __init__(self, dim: int, heads: int, mlp_dim: int) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(dim)
+        self.attn = _Attention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.fc1 = nn.Linear(dim, mlp_dim)
+        self.fc2 = nn.Linear(mlp_dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x))
+        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
+
+
+class ViT(nn.Module):
+    """Vision transformer with pre-norm blocks, a class token or mean pooling.
+
+    With a class token it has ``8 + 12 depth`` parameter tensors.  The paper-size CIFAR
+    configuration is patch 4, dim 384, depth 7, 12 heads, MLP 1536 (about 12.6M parameters).
+
+    Args:
+        image_size: side of the square input.
+        patch_size: side of a patch (must divide ``image_size``).
+        in_channels, num_classes: as usual.
+        dim: embedding width (divisible by ``heads``).
+        depth: transformer blocks.
+        heads: attention heads.
+        mlp_dim: hidden width of the MLPs.
+        pool: ``"cls"`` (a learned class token feeds the head) or ``"mean"`` (mean over patches).
+        final_norm: a LayerNorm before the head.
+    """
+
+    def __init__(
+        self,
+        image_size: int = 32,
+        patch_size: int = 4,
+        in_channels: int = 3,
+        num_classes: int = 10,
+        dim: int = 384,
+        depth: int = 7,
+        heads: int = 12,
+        mlp_dim: int = 1536,
+        *,
+        pool: str = "cls",
+        final_norm: bool = True,
+    ) -> None:
+        super().__init__()
+        for name, v in (("image_size", image_size), ("patch_size", patch_size), ("in_channels", in_channels),
+                        ("num_classes", num_classes), ("dim", dim), ("depth", depth), ("heads", heads),
+                        ("mlp_dim", mlp_dim)):
+            _positive_int(name, v)
+        if image_size % patch_size:
+            raise ValueError(f"patch_size={patch_size} must divide image_size={image_size}")
+        if dim % heads:
+            raise ValueError(f"dim={dim} must be divisible by heads={heads}")
+        if pool not in ("cls", "mean"):
+            raise ValueError(f"pool must be 'cls' or 'mean', got {pool!r}")
+        self.pool = pool
+        num_patches = (image_size // patch_size) ** 2
+        # a strided convolution = a linear map of each flattened (channel, row, column) patch
+        self.patch_embed = nn.Conv2d(in_channels, dim, patch_size, stride=patch_size)
+        if pool == "cls":
+            self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos_embed = nn.Parameter(0.02 * torch.randn(1, num_patches + (pool == "cls"), dim))
+        self.blocks = nn.Sequential(*[_PreNormBlock(dim, heads, mlp_dim) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim) if final_norm else nn.Identity()
+        self.head = nn.Linear(dim, num_classes)
+        if pool == "cls":
+            nn.init.trunc_normal_(self.cls_token, std=0.02)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.patch_embed(x).flatten(2).transpose(1, 2)  # (b, patches, dim)
+        if self.pool == "cls":
+            x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+        x = self.norm(self.blocks(x + self.pos_embed))
+        return self.head(x[:, 0] if self.pool == "cls" else x.mean(dim=1))
+
+
+class TinyViT(ViT):
+    """One pre-norm transformer block on non-overlapping patches, mean-pooled, no final norm."""
 
     def __init__(
         self,
@@ -66,34 +174,8 @@ class TinyViT(nn.Module):
         mlp_dim: int = 24,
         num_classes: int = 10,
     ) -> None:
-        super().__init__()
-        if dim % heads:
-            raise ValueError(f"dim={dim} must be divisible by heads={heads}")
-        self.patch_size = patch_size
-        self.heads = heads
-        num_patches = (image_size // patch_size) ** 2
-        self.embed = nn.Linear(in_channels * patch_size * patch_size, dim)
-        self.pos = nn.Parameter(0.02 * torch.randn(num_patches, dim))
-        self.norm1 = nn.LayerNorm(dim)
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
-        self.norm2 = nn.LayerNorm(dim)
-        self.mlp1 = nn.Linear(dim, mlp_dim)
-        self.mlp2 = nn.Linear(mlp_dim, dim)
-        self.head = nn.Linear(dim, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, c, h, w = x.shape
-        p = self.patch_size
-        x = x.unfold(2, p, p).unfold(3, p, p)  # b, c, h/p, w/p, p, p
-        x = x.permute(0, 2, 3, 1, 4, 5).reshape(b, (h // p) * (w // p), c * p * p)
-        x = self.embed(x) + self.pos
-        q, k, v = self.qkv(self.norm1(x)).chunk(3, dim=-1)
-        split = lambda t: t.reshape(b, -1, self.heads, t.shape[-1] // self.heads).transpose(1, 2)  # noqa: E731
-        att = F.scaled_dot_product_attention(split(q), split(k), split(v))
-        x = x + self.proj(att.transpose(1, 2).reshape(b, -1, q.shape[-1]))
-        x = x + self.mlp2(F.gelu(self.mlp1(self.norm2(x))))
-        return self.head(x.mean(dim=1))
+        super().__init__(image_size, patch_size, in_channels, num_classes, dim, 1, heads, mlp_dim,
+                         pool="mean", final_norm=False)
 
 
 class _BasicBlock(nn.Module):
@@ -115,21 +197,51 @@ class _BasicBlock(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
-class CifarResNet18(nn.Module):
-    """ResNet-18 for 32x32 inputs: 3x3 stem, no max-pool, [2, 2, 2, 2] basic blocks."""
+class ResNet18(nn.Module):
+    """CIFAR ResNet-18: 3x3 stem (stride 1), no max-pool, four stages, global average pool, linear.
 
-    def __init__(self, num_classes: int = 10) -> None:
+    Four stages of ``blocks_per_stage`` basic blocks with ``width, 2 width, 4 width, 8 width``
+    channels; a 1x1 convolution + batch norm on the shortcut whenever the shape changes.  At
+    ``width=64, blocks_per_stage=(2, 2, 2, 2)`` and 10 classes: 11,173,962 parameters in 62
+    tensors (stem conv + BN (3), 8 basic blocks x 6, 3 projection shortcuts x 3, classifier (2));
+    the tensor count does not depend on ``width``.
+
+    Args:
+        num_classes: output classes.
+        in_channels: image channels.
+        width: channels of the first stage (64 in the paper-size network).
+        blocks_per_stage: basic blocks in each of the four stages ((2, 2, 2, 2) is ResNet-18).
+    """
+
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        width: int = 64,
+        blocks_per_stage: Sequence[int] = (2, 2, 2, 2),
+    ) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 3, stride=1, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        layers = []
-        in_planes = 64
-        for planes, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
-            blocks = [_BasicBlock(in_planes, planes, stride), _BasicBlock(planes, planes, 1)]
-            in_planes = planes
-            layers.append(nn.Sequential(*blocks))
-        self.layer1, self.layer2, self.layer3, self.layer4 = layers
-        self.linear = nn.Linear(512, num_classes)
+        _positive_int("num_classes", num_classes)
+        _positive_int("in_channels", in_channels)
+        _positive_int("width", width)
+        blocks_per_stage = tuple(blocks_per_stage)
+        if len(blocks_per_stage) != 4:
+            raise ValueError(f"blocks_per_stage must have 4 entries (one per stage), got {blocks_per_stage}")
+        for b in blocks_per_stage:
+            _positive_int("blocks_per_stage entry", b)
+        self.conv1 = nn.Conv2d(in_channels, width, 3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        in_planes = width
+        stages = []
+        for i, (count, stride) in enumerate(zip(blocks_per_stage, (1, 2, 2, 2))):
+            planes = width * 2**i
+            blocks = []
+            for j in range(count):
+                blocks.append(_BasicBlock(in_planes, planes, stride if j == 0 else 1))
+                in_planes = planes
+            stages.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.linear = nn.Linear(in_planes, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
@@ -138,9 +250,12 @@ class CifarResNet18(nn.Module):
         return self.linear(out)
 
 
-def cifar_resnet18(num_classes: int = 10) -> CifarResNet18:
+CifarResNet18 = ResNet18  # former name of the paper-size class
+
+
+def cifar_resnet18(num_classes: int = 10) -> ResNet18:
     """CIFAR ResNet-18 with 11,173,962 parameters in 62 tensors (for 10 classes)."""
-    return CifarResNet18(num_classes)
+    return ResNet18(num_classes)
 
 
 # ----------------------------------------------------------------------------
