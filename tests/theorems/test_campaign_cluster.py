@@ -33,7 +33,13 @@ def test_cluster_run_finds_what_a_local_run_finds_and_resumes(tmp_path):
     for rec in stored:
         assert mutants[rec["id"]].certify(inputs_from_strings(rec["counterexample"]["inputs"])) is not None
     assert remote[3]["cases"] > 0 and (cluster_db / "state").is_dir()
-    # resume on the cluster: stored counterexamples are replayed, the survivor's counts continue
-    again = Campaign(specs, 1.5, seed=1, db_root=str(cluster_db), cluster="local:2").run()
+    # resume on an existing scheduler (its address, as for a deployed cluster): stored counterexamples
+    # are replayed, the survivor's counts continue
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+        c2 = Campaign(specs, 1.5, seed=1, db_root=str(cluster_db), cluster=lc.scheduler_address)
+        again = c2.run()
+    assert c2.stats["scheduler"] == lc.scheduler_address
     assert [r["replayed"] for r in again] == [True, True, True, False]
     assert again[3]["cases"] > remote[3]["cases"]

@@ -194,6 +194,7 @@ def test_workers_exit_when_the_parent_dies(tmp_path, faulty):
     (["--budget", "inf"], "budget must be finite"),
     (["--statement", "examples/my_statement.py:nope"], "defines: claims"),
     (["--cluster", "local:x"], "local:N needs an integer"),
+    (["--cluster", "local:0"], "local:N needs 1 <= N"),
 ])
 def test_bad_arguments_are_refused_with_a_message(tmp_path, args, message, capsys, monkeypatch):
     from theorems.__main__ import main

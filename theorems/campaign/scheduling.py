@@ -234,7 +234,7 @@ class Campaign:
                     # a statement's first slices are short (0.5 s, doubling): quick kills, quick feedback
                     this = min(slice_s, 0.5 * 2 ** row["slices"], left)
                     fut = executor.submit(arm.spec, this, seed, row["best_relative_margin"],
-                                          row["best_raw"], row["rel_tol"])
+                                          row["best_raw"], row["rel_tol"], row["slices"])
                     pending[fut] = (arm.ref, t_sub)
                     left = self.budget_s - (time.perf_counter() - self._t0)
                 if not pending:

@@ -34,8 +34,9 @@ from theorems.statement import Inequality, floatify, inputs_to_strings
 
 #: at most this long is spent simplifying a certified counterexample
 SIMPLIFY_SECONDS = 3.0
-#: rounds of structured variants made from each Hypothesis draw
-VARIANT_ROUNDS = 3
+#: rounds of structured variants made from each Hypothesis draw: one in a statement's first
+#: slice (where plain draws already kill the easy statements), then three
+VARIANT_ROUNDS = (1, 3)
 #: time cap of one certification inside a slice (at least; longer slices allow up to their length)
 CERTIFY_SECONDS = 5.0
 
@@ -132,13 +133,15 @@ def _describe(exc: BaseException, raw=None) -> str:
 # ----------------------------------------------------------------------------
 
 class _Slice:
-    def __init__(self, w: _Worker, seconds: float, seed: int, best_rel: float, best_raw, rel_tol: float):
+    def __init__(self, w: _Worker, seconds: float, seed: int, best_rel: float, best_raw, rel_tol: float,
+                 index: int = 0):
         self.w, self.stmt = w, w.stmt
         self.t0 = time.perf_counter()
         self.cpu0 = time.process_time()  # CPU seconds: the load-independent measure on a shared machine
         self.cpu_ttc = None
         self.deadline = self.t0 + seconds
         self.slice_s = seconds
+        self.rounds = VARIANT_ROUNDS[0] if index == 0 else VARIANT_ROUNDS[1]
         self.rng = np.random.default_rng(seed)
         self.seed = seed
         self.rel_tol = rel_tol
@@ -252,7 +255,7 @@ class _Slice:
                     self.push()
         except _Stop:
             return
-        period = max(0.05, 0.25 * (self.deadline - self.t0))
+        period = max(0.05, 0.4 * (self.deadline - self.t0))
 
         def test(raw):
             if self.done() or self.expired():
@@ -262,7 +265,7 @@ class _Slice:
             if w.shape is not None:
                 # variants cost a margin evaluation each (well under a millisecond) where a generic
                 # Hypothesis draw costs 10-40 ms: several rounds of them per draw
-                for v in variants(raw, w.shape, self.rng, per_field=VARIANT_ROUNDS):
+                for v in variants(raw, w.shape, self.rng, per_field=self.rounds):
                     if self.expired():
                         raise _Stop
                     self.consider(v, own=False)
@@ -413,7 +416,7 @@ def _smaller(stmt, cx, seconds, rng):
 # ----------------------------------------------------------------------------
 
 def run_slice(spec: Spec, seconds: float, seed: int, best_rel: float = math.inf, best_raw_json=None,
-              rel_tol: float | None = None) -> dict:
+              rel_tol: float | None = None, index: int = 0) -> dict:
     """Search ``spec``'s statement for ``seconds``; a plain dict comes back to the client."""
     t_load = time.perf_counter()
     out = {"ref": spec.ref, "seconds": 0.0, "cases": 0, "counterexample": None, "error": None,
@@ -441,7 +444,7 @@ def run_slice(spec: Spec, seconds: float, seed: int, best_rel: float = math.inf,
         out["seconds"] = time.perf_counter() - t0
         return out
     s = _Slice(w, seconds, seed, best_rel, raw_from_json(best_raw_json),
-               stmt.rel_tol if rel_tol is None else rel_tol)
+               stmt.rel_tol if rel_tol is None else rel_tol, index)
     try:
         s.run()
     except Exception as exc:  # noqa: BLE001 - never crash the campaign
