@@ -44,6 +44,8 @@ def one_sided(a, b, a_name: str, b_name: str, seed: int = 0, log: bool = True) -
     else:
         pa, pb = a, b
     c = paired_comparison(pa, pb, seed=seed)
+    if log:  # the ratio of the statistics themselves, not of their logs
+        c.median_ratio = float(np.median(a / b))
     outcome = "holds" if c.p_less < ALPHA else "refuted" if c.p_greater < ALPHA else "undecided"
     return {"claim": f"{a_name} < {b_name}", "outcome": outcome,
             "test": f"one-sided paired {c.method} on {'log ' if log else ''}values, α = {ALPHA}",
