@@ -54,7 +54,7 @@ class _Worker:
             import inspect
 
             self.timed_certify = "seconds" in inspect.signature(stmt.certify).parameters
-        except (TypeError, ValueError):
+        except (AttributeError, TypeError, ValueError):  # statements with a bespoke check have no certify
             self.timed_certify = False
         self.samples: list = []
         self.shape: Shape | None = None
@@ -265,7 +265,12 @@ class _Slice:
             if w.shape is not None:
                 # variants cost a margin evaluation each (well under a millisecond) where a generic
                 # Hypothesis draw costs 10-40 ms: several rounds of them per draw
-                for v in variants(raw, w.shape, self.rng, per_field=self.rounds):
+                try:
+                    made = variants(raw, w.shape, self.rng, per_field=self.rounds)
+                except (ValueError, ArithmeticError, FloatingPointError):  # the engine's fault, not the statement's
+                    made = []
+                    self.invalid += 1
+                for v in made:
                     if self.expired():
                         raise _Stop
                     self.consider(v, own=False)

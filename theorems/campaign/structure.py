@@ -149,8 +149,9 @@ def spectrum_variants(lam: np.ndarray, rng: np.random.Generator) -> list[np.ndar
     w = np.full(n, lo)
     w[rng.permutation(n)[:m]] = hi
     out.append(w)
-    mid = math.sqrt(lo * hi)
-    out.append(np.where(np.log(lam) > math.log(mid), hi, lo))  # each entry to its nearer end
+    log_mid = (math.log(lo) + math.log(hi)) / 2  # lo·hi may under- or overflow
+    mid = min(max(math.exp(log_mid), lo), hi)
+    out.append(np.where(np.log(lam) > log_mid, hi, lo))  # each entry to its nearer end
     w = rng.choice([lo, mid, hi], size=n)
     w[0], w[-1] = lo, hi
     out.append(w)
