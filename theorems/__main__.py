@@ -38,7 +38,9 @@ PLANNED = [
     ("cor-4.4", "Cor 4.4: P_e* ≤ ½, equality iff μ = 0"),
     ("prop-4.5", "Prop 4.5: Fano bound"),
     ("sec-4.1", "Sec 4.1: tanh sufficiency, uniqueness, max-entropy"),
-    ("seed-002", "Seed 002: steepest descent under norms (sign, Adam, Shampoo)"),
+    ("seed-002", "Seed 002: steepest descent under norms (sign, Adam, Shampoo, Prodigy, norms by role)"),
+    ("seed-003", "Seed 003: R_med of Adam vs SGD with momentum"),
+    ("seed-004", "Seed 004: sharpness (label noise, sparse regression, SAM, Rényi, geodesic)"),
 ]
 
 

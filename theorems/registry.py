@@ -21,6 +21,8 @@ MODULES = [
     "theorems.prop_4_5",
     "theorems.sec_4_1",
     "theorems.seed_002",
+    "theorems.seed_003",
+    "theorems.seed_004",
 ]
 
 
