@@ -21,7 +21,14 @@ import numpy as np
 from hypothesis import strategies as st
 
 from numerics.divergence import kl_divergence, kl_divergence_mp, total_variation, total_variation_mp
-from numerics.entropy import entropy_gap, entropy_gap_mp, renyi_entropy, renyi_entropy_mp, shannon_entropy, shannon_entropy_mp
+from numerics.entropy import (
+    entropy_gap,
+    entropy_gap_mp,
+    renyi_entropy,
+    renyi_entropy_mp,
+    shannon_entropy,
+    shannon_entropy_mp,
+)
 from numerics.strategies import distributions, spectra
 from theorems import Inequality, exactify, normalise_exact
 from theorems.thm_3_2 import dimension_free_bound, dimension_free_bound_exact

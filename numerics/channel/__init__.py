@@ -47,12 +47,12 @@ import types
 
 from numerics.channel import _numerics, information, oracles, rules
 from numerics.channel._numerics import (  # noqa: F401
-    LOG2,
-    SNR_SATURATION,
     _SD_GRID,
     _SPLITTER,
     _SQRT2PI,
     _U_HALF,
+    LOG2,
+    SNR_SATURATION,
     _as_real_array,
     _div_dd,
     _extra_digits,
@@ -94,16 +94,6 @@ from numerics.channel.information import (  # noqa: F401
     log_bayes_error,
     mutual_information,
 )
-from numerics.channel.rules import (  # noqa: F401
-    IntervalRule,
-    RandomizedRule,
-    ThresholdRule,
-    _interval_prob,
-    _rule_error_scalar,
-    _rule_grid,
-    decision_error,
-    logistic_rule,
-)
 from numerics.channel.oracles import (  # noqa: F401
     _INV_SQRT_2PI,
     _MP_SERIES_SNR,
@@ -125,15 +115,26 @@ from numerics.channel.oracles import (  # noqa: F401
     log_bayes_error_mp,
     mutual_information_mp,
 )
+from numerics.channel.rules import (  # noqa: F401
+    IntervalRule,
+    RandomizedRule,
+    ThresholdRule,
+    _interval_prob,
+    _rule_error_scalar,
+    _rule_grid,
+    decision_error,
+    logistic_rule,
+)
 
 # public functions and classes report this package as their module (docs, pickling, library mutants)
 for _obj in list(globals().values()):
-    if getattr(_obj, "__module__", "").startswith("numerics.channel.") and not getattr(_obj, "__name__", "_").startswith("_"):
+    _public = not getattr(_obj, "__name__", "_").startswith("_")
+    if _public and getattr(_obj, "__module__", "").startswith("numerics.channel."):
         try:
             _obj.__module__ = __name__
         except (AttributeError, TypeError):
             pass
-del _obj
+del _obj, _public
 
 
 class _Package(types.ModuleType):

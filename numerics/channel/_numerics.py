@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+
 import mpmath
 import numpy as np
-from scipy import integrate, optimize, special
+from scipy import special
 
 LOG2 = math.log(2.0)
 _SQRT2PI = math.sqrt(2.0 * math.pi)

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Callable
+from collections.abc import Callable
+
 import numpy as np
 from scipy import integrate, optimize, special
-from numerics.entropy import binary_entropy
 
 from numerics.channel._numerics import (  # noqa: F401
-    LOG2,
-    SNR_SATURATION,
     _SD_GRID,
     _SQRT2PI,
     _U_HALF,
+    LOG2,
+    SNR_SATURATION,
     _log_normal_tail,
     _mu_sigma,
     _normal_tail,
@@ -24,6 +24,7 @@ from numerics.channel._numerics import (  # noqa: F401
     _snr_dd,
     _two_prod,
 )
+from numerics.entropy import binary_entropy
 
 # ----------------------------------------------------------------------------
 # scalar kernels (math module: quad calls them one point at a time)

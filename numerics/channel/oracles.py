@@ -7,12 +7,11 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import mpmath
 
 from numerics.backends import MP, Arb, to_fraction
-
 from numerics.channel._numerics import (  # noqa: F401
     _SD_GRID,
     _extra_digits,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+
 import mpmath
 import numpy as np
-from scipy import integrate, optimize, special
+from scipy import special
 
 from numerics.channel._numerics import (  # noqa: F401
     _SD_GRID,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from numerics.strategies import LARGE_N, channel_parameters, distribution_pairs, distributions, spectra
 

@@ -36,8 +36,11 @@ def _module_from_source(path: str, source: str):
 
 def _pick(mod, path: str, name: str) -> list[Statement]:
     if not hasattr(mod, name):
-        found = sorted(k for k, v in vars(mod).items() if not k.startswith("_") and (
-            isinstance(v, Statement) or (isinstance(v, (list, tuple)) and v and all(isinstance(e, Statement) for e in v))))
+        def is_statements(v):
+            return isinstance(v, Statement) or (
+                isinstance(v, (list, tuple)) and v and all(isinstance(e, Statement) for e in v))
+
+        found = sorted(k for k, v in vars(mod).items() if not k.startswith("_") and is_statements(v))
         listing = ", ".join(found) if found else "none"
         raise ValueError(f"{path} has no attribute {name!r}; statements (or lists of them) it defines: {listing}")
     obj = getattr(mod, name)

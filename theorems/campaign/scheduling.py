@@ -9,7 +9,8 @@ where ``progress`` is an exponential average of whether the statement's best
 relative margin improved in its recent slices (as HypoFuzz allocates by recent
 discoveries) and ``closeness = 1 / (1 + 20·max(best margin, 0))`` favours statements
 whose bound is nearly reached. A second concurrent slice of a statement weighs
-less. A statement's slices start at 0.5 s and double up to the campaign's slice length. A refuted statement, or one that raised, gets no more slices: its time goes
+less. A statement's slices start at 0.5 s and double up to the campaign's slice
+length. A refuted statement, or one that raised, gets no more slices: its time goes
 to the others at once. Slices are short (``budget/30`` clamped to 0.5–5 s, never
 past the budget), so a round never overruns the budget by more than one
 evaluation plus one certification.
@@ -33,8 +34,8 @@ from theorems.campaign.executors import DaskExecutor, InlineExecutor, LocalExecu
 from theorems.campaign.loading import Spec
 from theorems.statement import Inequality, inputs_from_strings
 
-STATE_KEYS = ("cases", "seconds", "cpu_seconds", "slices", "best_relative_margin", "best_raw", "best_input", "artefacts",
-              "invalid", "nonfinite", "rel_tol", "time_to_counterexample_s", "cpu_to_counterexample_s")
+STATE_KEYS = ("cases", "seconds", "cpu_seconds", "slices", "best_relative_margin", "best_raw", "best_input",
+              "artefacts", "invalid", "nonfinite", "rel_tol", "time_to_counterexample_s", "cpu_to_counterexample_s")
 
 
 @dataclass
@@ -88,8 +89,8 @@ class Campaign:
             stmt = self.statements.get(spec.ref) or spec.load()
             prev = db.load_state(stmt.id)
             row = {"id": stmt.id, "title": getattr(stmt, "title", ""), "ref": spec.ref, "verdict": "not run",
-                   "cases": 0, "seconds": 0.0, "cpu_seconds": 0.0, "slices": 0, "best_relative_margin": math.inf, "best_raw": None,
-                   "best_input": None, "artefacts": 0, "invalid": 0, "nonfinite": 0,
+                   "cases": 0, "seconds": 0.0, "cpu_seconds": 0.0, "slices": 0, "best_relative_margin": math.inf,
+                   "best_raw": None, "best_input": None, "artefacts": 0, "invalid": 0, "nonfinite": 0,
                    "rel_tol": getattr(stmt, "rel_tol", None), "time_to_counterexample_s": None,
                    "cpu_to_counterexample_s": None,
                    "time_to_counterexample_wall_s": None, "counterexample": None, "replayed": False,
