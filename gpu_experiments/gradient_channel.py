@@ -106,6 +106,7 @@ import torch
 import torch.nn.functional as F
 
 from numerics.channel import information_sign, mutual_information
+from numerics.validation import as_float_array, check_positive
 
 LOG2 = math.log(2.0)
 #: fewest samples per coordinate for which the O(1/K) corrections mean anything
@@ -131,31 +132,10 @@ LION_LR, LION_BETAS = 3e-4, (0.9, 0.99)
 
 def _check_samples(z, name: str = "samples") -> np.ndarray:
     """The (n_coordinates, K) float64 array of Z = X·Y, after checks."""
-    try:
-        arr = np.asarray(z, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real array: {exc}") from None
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (coordinates x samples), got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape})")
+    arr = as_float_array(z, name, ndim=2)  # rows: coordinates, columns: samples
     if arr.shape[1] < MIN_SAMPLES:
         raise ValueError(f"{name} needs at least {MIN_SAMPLES} samples per coordinate, got {arr.shape[1]}")
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN")
-    if np.isinf(arr).any():
-        raise ValueError(f"{name} contains inf")
     return arr
-
-
-def _check_positive(name: str, value) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return v
 
 
 def _binary_entropy(p: np.ndarray) -> np.ndarray:
@@ -194,7 +174,7 @@ def sign_information(z) -> np.ndarray:
 def kde_bandwidth(z, bandwidth: float = DEFAULT_BANDWIDTH) -> np.ndarray:
     """``h_j = c · min(sd, IQR/1.349)`` per coordinate (Silverman's robust scale); sd if IQR = 0."""
     z = _check_samples(z)
-    c = _check_positive("bandwidth", bandwidth)
+    c = check_positive(bandwidth, "bandwidth")
     sd = z.std(axis=1, ddof=1)
     q75, q25 = np.percentile(z, [75, 25], axis=1)
     rob = (q75 - q25) / 1.349
@@ -246,7 +226,8 @@ def update_alignment(z, tau=None) -> np.ndarray:
     else:
         t = np.asarray(tau, dtype=np.float64)
         if t.ndim > 1 or (t.ndim == 1 and t.shape[0] != z.shape[0]):
-            raise ValueError(f"tau must be a scalar or have one entry per coordinate ({z.shape[0]}), got shape {t.shape}")
+            raise ValueError(f"tau must be a scalar or have one entry per coordinate ({z.shape[0]}), "
+                             f"got shape {t.shape}")
         if np.isnan(t).any() or (t <= 0).any():
             raise ValueError("tau must be > 0 (inf for u = Y)")
         t = t.reshape(-1, 1) if t.ndim == 1 else t
@@ -378,7 +359,7 @@ def analyse_channel(z, *, bandwidth: float = DEFAULT_BANDWIDTH, tau_factors=DEFA
                  "identity": {"empirical": float(np.mean(update_alignment(zk, math.inf))),
                               "gaussian": float(np.mean(_signed(lambda s: gaussian_alignment(s, math.inf), snr2)))}}
     for f in tau_factors:
-        tau = _check_positive("tau factor", f) * med_sigma
+        tau = check_positive(f, "tau factor") * med_sigma
         alignment[f"tanh(Y/{f:g}·median σ)"] = {
             "tau": tau,
             "empirical": float(np.mean(update_alignment(zk, tau))),
@@ -600,7 +581,8 @@ def channel_markdown(runs: list[dict]) -> str:
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for c in run["checkpoints"]:
             lines.append(
-                f"| {c['step']} ({c['percent']}) | {c['measured_coordinates']} ({c['coordinates_with_zero_momentum']}) | {_fmt(c['I_sign_empirical']['sum'])} "
+                f"| {c['step']} ({c['percent']}) | {c['measured_coordinates']} ({c['coordinates_with_zero_momentum']}) "
+                f"| {_fmt(c['I_sign_empirical']['sum'])} "
                 f"| {_fmt(c['I_Y_empirical']['sum'])} | {_fmt(c['I_sign_gaussian']['sum'])} "
                 f"| {_fmt(c['I_Y_gaussian']['sum'])} | {_fmt(c['I_Y_gaussian_at_kde_bandwidth']['sum'])} "
                 f"| {_fmt(c['ratio_I_Y_over_I_sign_empirical'])} | {_fmt(c['ratio_I_Y_over_I_sign_gaussian'])} "

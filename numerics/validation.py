@@ -15,20 +15,49 @@ import numpy as np
 SUM_TOLERANCE = 1e-6
 
 
-def as_float_vector(x, name: str = "input") -> np.ndarray:
-    """Return ``x`` as a 1-D float64 array, rejecting empty, non-finite and non-1-D input."""
+def as_float_array(x, name: str = "input", ndim: int | None = None) -> np.ndarray:
+    """Return ``x`` as a float64 array, rejecting non-numeric, empty and non-finite input.
+
+    Args:
+        x: array-like of real numbers.
+        name: what the caller calls ``x`` (used in the messages).
+        ndim: the required number of dimensions, or None for any.
+
+    Raises:
+        ValueError: naming the problem (not real numbers, wrong ``ndim``, empty, NaN or inf with
+            the index of the first one).
+    """
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name} must be an array of real numbers: {exc}") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {arr.shape}")
     if arr.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} is empty" + (f" (shape {arr.shape})" if arr.ndim > 1 else ""))
+    finite = np.isfinite(arr)
+    if not finite.all():
         bad = "NaN" if np.isnan(arr).any() else "inf"
-        raise ValueError(f"{name} contains {bad} (at index {int(np.flatnonzero(~np.isfinite(arr))[0])})")
+        where = np.argwhere(~finite)[0]
+        index = int(where[0]) if arr.ndim == 1 else tuple(int(i) for i in where)
+        raise ValueError(f"{name} contains {bad} (at index {index})")
     return arr
+
+
+def as_float_vector(x, name: str = "input") -> np.ndarray:
+    """Return ``x`` as a 1-D float64 array, rejecting empty, non-finite and non-1-D input."""
+    return as_float_array(x, name, ndim=1)
+
+
+def check_positive(value, name: str) -> float:
+    """A positive finite real number as a float; ``ValueError`` naming ``name`` otherwise."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not math.isfinite(v) or v <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return v
 
 
 def as_distribution(p, name: str = "p") -> np.ndarray:
