@@ -1,4 +1,4 @@
-"""Metrics at a checkpoint: accuracy, losses and the Hessian metrics of the paper's Section 3 (entropy gap) and the sharpness measures.
+"""Metrics at a checkpoint: accuracy, losses, the Hessian metrics of the paper's Section 3, sharpness measures.
 
 The Hessian is that of the mean cross-entropy on the fixed evaluation set
 (:func:`gpu_experiments.data.evaluation_indices`), built by
@@ -250,7 +250,7 @@ def _exact_metrics(op: HessianOperator, policy: str, store_eigenvalues_max: int 
     if n <= store_eigenvalues_max:
         out["eigenvalues"] = lam.tolist()
     out["block_traces"] = []
-    for name, sl in op.block_slices().items():
+    for sl in op.block_slices().values():
         out["block_traces"].append(_exact_interval(diag[sl].sum()))
     out["_diagonal"] = diag  # for R_med (removed before the record is written)
     return out
@@ -291,7 +291,7 @@ def _stochastic_metrics(op: HessianOperator, h: dict, policy: str, seed: int, co
     out["sqrt_diag_trace"] = _interval(*sd)
     out["_diagonal_probes"] = diag_rows  # for R_med (removed before the record is written)
     out["block_traces"] = []
-    for name, sl in op.block_slices().items():
+    for sl in op.block_slices().values():
         per_probe = diag_rows[:, sl].sum(axis=1, dtype=np.float64)
         out["block_traces"].append(_interval(*mean_interval(per_probe, confidence)))
 

@@ -1,4 +1,7 @@
-"""The networks of the experiments, written here with configurable size.
+"""The networks of the experiments, with configurable size.
+
+:class:`ResNet18` and :class:`ViT` are defined once for the suite, in
+:mod:`numerics.hessian.reference_models`, and re-exported here:
 
 * :class:`ResNet18` -- the CIFAR variant of ResNet-18 (He et al. 2016, "Deep
   residual learning for image recognition", §4.2; the 3x3-stem, no-max-pool
@@ -28,148 +31,13 @@ Hessian operators force its math kernel, which has second derivatives.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from numerics.hessian.reference_models import _BasicBlock  # one CIFAR basic block for the suite
+from numerics.hessian.reference_models import ResNet18, ViT, _positive_int  # the suite's one model zoo
 
 ARCHITECTURES = ("resnet18", "vit", "mlp", "cnn")
-
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return value
-
-
-class ResNet18(nn.Module):
-    """CIFAR ResNet-18: 3x3 stem (stride 1), no max-pool, four stages, global average pool, linear.
-
-    Args:
-        num_classes: output classes.
-        in_channels: image channels.
-        width: channels of the first stage (64 in the paper-size network).
-        blocks_per_stage: basic blocks in each of the four stages ((2, 2, 2, 2) is ResNet-18).
-    """
-
-    def __init__(
-        self,
-        num_classes: int = 10,
-        in_channels: int = 3,
-        width: int = 64,
-        blocks_per_stage: Sequence[int] = (2, 2, 2, 2),
-    ) -> None:
-        super().__init__()
-        _positive_int("num_classes", num_classes)
-        _positive_int("in_channels", in_channels)
-        _positive_int("width", width)
-        blocks_per_stage = tuple(blocks_per_stage)
-        if len(blocks_per_stage) != 4:
-            raise ValueError(f"blocks_per_stage must have 4 entries (one per stage), got {blocks_per_stage}")
-        for b in blocks_per_stage:
-            _positive_int("blocks_per_stage entry", b)
-        self.conv1 = nn.Conv2d(in_channels, width, 3, stride=1, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        in_planes = width
-        stages = []
-        for i, (count, stride) in enumerate(zip(blocks_per_stage, (1, 2, 2, 2))):
-            planes = width * 2**i
-            blocks = []
-            for j in range(count):
-                blocks.append(_BasicBlock(in_planes, planes, stride if j == 0 else 1))
-                in_planes = planes
-            stages.append(nn.Sequential(*blocks))
-        self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self.linear = nn.Linear(in_planes, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
-        out = F.adaptive_avg_pool2d(out, 1).flatten(1)
-        return self.linear(out)
-
-
-class _Attention(nn.Module):
-    def __init__(self, dim: int, heads: int) -> None:
-        super().__init__()
-        self.heads = heads
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, t, d = x.shape
-        qkv = self.qkv(x).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])
-        return self.proj(out.transpose(1, 2).reshape(b, t, d))
-
-
-class _PreNormBlock(nn.Module):
-    def __init__(self, dim: int, heads: int, mlp_dim: int) -> None:
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim)
-        self.attn = _Attention(dim, heads)
-        self.norm2 = nn.LayerNorm(dim)
-        self.fc1 = nn.Linear(dim, mlp_dim)
-        self.fc2 = nn.Linear(mlp_dim, dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
-        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
-
-
-class ViT(nn.Module):
-    """Vision transformer with a class token and pre-norm blocks.
-
-    Args:
-        image_size: side of the square input.
-        patch_size: side of a patch (must divide ``image_size``).
-        in_channels, num_classes: as usual.
-        dim: embedding width (divisible by ``heads``).
-        depth: transformer blocks.
-        heads: attention heads.
-        mlp_dim: hidden width of the MLPs.
-    """
-
-    def __init__(
-        self,
-        image_size: int = 32,
-        patch_size: int = 4,
-        in_channels: int = 3,
-        num_classes: int = 10,
-        dim: int = 384,
-        depth: int = 7,
-        heads: int = 12,
-        mlp_dim: int = 1536,
-    ) -> None:
-        super().__init__()
-        for name, v in (("image_size", image_size), ("patch_size", patch_size), ("in_channels", in_channels),
-                        ("num_classes", num_classes), ("dim", dim), ("depth", depth), ("heads", heads),
-                        ("mlp_dim", mlp_dim)):
-            _positive_int(name, v)
-        if image_size % patch_size:
-            raise ValueError(f"patch_size={patch_size} must divide image_size={image_size}")
-        if dim % heads:
-            raise ValueError(f"dim={dim} must be divisible by heads={heads}")
-        num_patches = (image_size // patch_size) ** 2
-        self.patch_embed = nn.Conv2d(in_channels, dim, patch_size, stride=patch_size)
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.pos_embed = nn.Parameter(0.02 * torch.randn(1, num_patches + 1, dim))
-        self.blocks = nn.Sequential(*[_PreNormBlock(dim, heads, mlp_dim) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim)
-        self.head = nn.Linear(dim, num_classes)
-        nn.init.trunc_normal_(self.cls_token, std=0.02)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.patch_embed(x).flatten(2).transpose(1, 2)  # (b, patches, dim)
-        cls = self.cls_token.expand(x.shape[0], -1, -1)
-        x = torch.cat([cls, x], dim=1) + self.pos_embed
-        x = self.norm(self.blocks(x))
-        return self.head(x[:, 0])
 
 
 class TinyMLP(nn.Module):

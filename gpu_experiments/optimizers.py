@@ -33,7 +33,8 @@ Implementation notes (why the code looks the way it does):
   ``state_dtype`` says otherwise: float32 for bf16/fp16/fp32 parameters, float64
   for float64 ones. A bf16 momentum would be useless with β₂ = 0.99: bf16 has an
   8-bit significand, so the increment ``(1 − β₂)(g − m)`` is rounded away
-  whenever ``|g − m|`` is below 0.2–0.4 ``|m|`` (half an ulp of m, relative). Low-precision parameters are updated in the
+  whenever ``|g − m|`` is below 0.2–0.4 ``|m|`` (half an ulp of m, relative). Low-precision parameters are
+  updated in the
   state dtype and rounded once per step; note that a bf16 parameter does not move
   at all when ``η`` is below half its ulp (use float32 master weights for that).
 * ``load_state_dict`` keeps that state dtype (``torch.optim.Optimizer`` would cast
@@ -64,7 +65,8 @@ from __future__ import annotations
 import math
 import numbers
 from collections import defaultdict
-from typing import Callable, Iterable, Literal, Sequence
+from collections.abc import Callable, Iterable
+from typing import Literal
 
 import torch
 from torch.optim import Optimizer

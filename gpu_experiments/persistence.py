@@ -166,7 +166,7 @@ class CellLock:
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "CellLock":
+    def __enter__(self) -> CellLock:
         if not self.acquire():
             raise CellBusy(f"{self.path} is held by another process")
         return self

@@ -22,9 +22,8 @@ import copy
 import hashlib
 import json
 import os
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 from .data import DATASETS
 from .models import ARCHITECTURES

@@ -34,7 +34,7 @@ import numpy as np
 
 from .persistence import read_json, sanitize
 from .report_claims import evaluate_claims, measure_ranking
-from .report_figures import FIGURE_METRICS, write_figures
+from .report_figures import write_figures
 from .report_records import (  # noqa: F401 -- re-exported: other modules import these names from here
     ARCH_LABELS,
     ARCH_ORDER,
@@ -294,7 +294,7 @@ def write_report(results_dir: str, *, figures: bool = True) -> dict:
     with open(os.path.join(results_dir, "metrics.json"), "w") as fh:
         json.dump(sanitize({"rows": rows}), fh, indent=1)
     tables = {}
-    for key, title, _, _ in TABLES:
+    for key, _title, _, _ in TABLES:
         agg = aggregate(rows, key)
         if agg:
             tables[key] = [{"arch": a, "optimizer": o, "percent": p, "mean": m, "sd": s, "seeds": k}

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .report_records import ARCH_LABELS, OPT_LABELS, OPT_ORDER, ARCH_ORDER, _sorted_keys
+from .report_records import ARCH_LABELS, ARCH_ORDER, OPT_LABELS, OPT_ORDER, _sorted_keys
 
 #: (key, y-axis label with unit); the Hessian is that of the mean cross-entropy (nats) w.r.t. the parameters
 FIGURE_METRICS = [
@@ -99,8 +99,8 @@ def write_figures(records: list[dict], rows: list[dict], fig_dir: str) -> list[s
             ax.set_title(f"{p:g} % of steps" + (f" (step {step})" if step is not None else ""), fontsize=9)
             ax.set_xlabel("eigenvalue λ of H (nats / parameter²)", fontsize=8)
             ax.tick_params(labelsize=7)
-        axes[0][0].set_ylabel(f"{ARCH_LABELS.get(a, a)}: smoothed spectral density\n(1/n Σ N(λ; λ_i, σ²), seed {seed0})",
-                              fontsize=8)
+        axes[0][0].set_ylabel(f"{ARCH_LABELS.get(a, a)}: smoothed spectral density\n"
+                              f"(1/n Σ N(λ; λ_i, σ²), seed {seed0})", fontsize=8)
         axes[0][-1].legend(fontsize=7)
         fig.tight_layout()
         path = os.path.join(fig_dir, f"density_{a}.png")

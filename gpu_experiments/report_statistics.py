@@ -162,19 +162,48 @@ def kendall(x, y) -> float:
     return float(kendalltau(x, y).statistic)
 
 
+_PERMUTATIONS: dict = {}
+
+
+def _permutations(k: int) -> np.ndarray:
+    """All ``k!`` orderings of ``range(k)`` as a ``(k!, k)`` array (cached)."""
+    if k not in _PERMUTATIONS:
+        _PERMUTATIONS[k] = np.array(list(itertools.permutations(range(k))), dtype=np.intp)
+    return _PERMUTATIONS[k]
+
+
+def _all_orderings(x, y, statistic) -> tuple[float, np.ndarray]:
+    """``statistic(x, y)`` and its value for every reordering of ``y`` (vectorised for τ-b and ρ)."""
+    from scipy.stats import rankdata
+
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    P = _permutations(x.size)
+    if statistic is spearman:  # Pearson correlation of the (average) ranks; ties keep their ranks
+        rx, ry = rankdata(x), rankdata(y)
+        rx, ry = rx - rx.mean(), ry - ry.mean()
+        scale = math.sqrt(float(rx @ rx) * float(ry @ ry))
+        return float(rx @ ry) / scale, (ry[P] @ rx) / scale
+    if statistic is kendall:  # τ-b = (C − D) / sqrt((n0 − n1)(n0 − n2)); reordering y keeps n1 and n2
+        i, j = np.triu_indices(x.size, 1)
+        sx = np.sign(x[i] - x[j])
+        sy = np.sign(y[i] - y[j])
+        scale = math.sqrt(float(np.abs(sx).sum()) * float(np.abs(sy).sum()))
+        yp = y[P]
+        return float(sx @ sy) / scale, (np.sign(yp[:, i] - yp[:, j]) @ sx) / scale
+    observed = statistic(x, y)
+    return observed, np.array([statistic(x, y[list(p)]) for p in P])
+
+
 def exact_rank_p(x, y, statistic) -> float:
     """Two-sided exact permutation p of a rank statistic (``spearman`` or ``kendall``), all ``k!`` orderings."""
     k = len(x)
     if k > MAX_EXACT_RANKS:
         raise ValueError(f"exact rank p-value enumerates k! orderings; k = {k} is too many")
-    observed = statistic(x, y)
-    if observed != observed:
+    if statistic(x, y) != statistic(x, y):
         return math.nan  # a constant input has no correlation
-    y = np.asarray(y, dtype=np.float64)
-    hits = 0
-    for perm in itertools.permutations(range(k)):
-        hits += abs(statistic(x, y[list(perm)])) >= abs(observed) - 1e-12
-    return hits / math.factorial(k)
+    observed, values = _all_orderings(x, y, statistic)
+    return float(np.mean(np.abs(values) >= abs(observed) - 1e-12))
 
 
 def rank_agreement(x, y) -> dict:

@@ -25,7 +25,6 @@ results carry no machine paths.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -34,14 +33,14 @@ import warnings
 import torch
 
 from .data import DataError, Dataset, load_dataset
-from .presets import load_preset
 from .distributed import DistContext, resolve_device
 from .persistence import CellLock, atomic_json, read_json
+from .presets import load_preset
 from .training import RunInterrupted, cell_hash, cell_name, finished_record, run_cell
 
 
 def portable_path(path: str | None) -> str | None:
-    """``path`` relative to the working directory, or the file name of a preset shipped with the package.
+    """``path`` relative to the working directory; a preset shipped with the package as ``gpu_experiments/presets/...``.
 
     Results are committed and shared, so they must not carry absolute paths of one machine.
     """
@@ -51,8 +50,7 @@ def portable_path(path: str | None) -> str | None:
     ap = os.path.abspath(path)
     if ap.startswith(os.path.join(here, "presets") + os.sep):
         return os.path.join("gpu_experiments", "presets", os.path.basename(ap))
-    rel = os.path.relpath(ap)
-    return rel if not rel.startswith("..") else os.path.basename(ap)  # outside the tree: the name only
+    return os.path.relpath(ap)  # relative to the working directory (with ".." when outside it)
 
 
 def load_preset_data(cfg: dict, data_dir=None) -> tuple[Dataset, list[str]]:

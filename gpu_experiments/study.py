@@ -15,7 +15,8 @@ recomputed):
 2. ``main/`` -- every label at its chosen rate on the evaluation seeds, with the
    Hessian metrics at the preset's checkpoints and a learning curve
    (``training.eval_every_steps``); its standard report (``main/report.md``)
-   holds the Hessian tables and the measure-ranking table (which sharpness measure ranks the optimizers by test accuracy).
+   holds the Hessian tables and the measure-ranking table (which sharpness measure ranks the
+   optimizers by test accuracy).
 3. ``ablation/`` -- ``study.ablation.label`` at its chosen rate with
    ``study.ablation.key`` (the tanh temperature) over ``study.ablation.values``,
    on the evaluation seeds, without Hessian metrics.
@@ -60,9 +61,9 @@ import numpy as np
 import torch
 
 from .data import Dataset
+from .persistence import atomic_json, sanitize
 from .presets import SCHEDULE_KEYS, base_optimizer, check_label, load_preset
 from .report import ARCH_LABELS, ARCH_ORDER, _fmt, _sorted_keys, load_records, write_report
-from .persistence import atomic_json, sanitize
 from .runner import load_preset_data, portable_path, run_config
 
 PHASES = ("tune", "main", "ablation")
@@ -170,6 +171,8 @@ def phase_config(cfg: dict, phase: str, arch: str, chosen_lr: dict | None = None
     elif phase == "main":
         for label in labels:
             out["recipes"][arch][label]["lr"] = chosen_lr[label]
+        out["report"] = {"rates_tuned": True, "rates_note": "by the study's tune phase: mean validation accuracy "
+                         "of tuning seeds disjoint from these, 80/20 split of the training set"}
     elif phase == "ablation":
         ab = st["ablation"]
         out["hessian"]["enabled"] = False
@@ -433,7 +436,8 @@ def write_study_report(study_dir: str, preset: str | None = None, *, figures: bo
             raise ValueError(f"{study_dir} is not a study directory (no study.json); pass --preset")
         with open(meta_path) as fh:
             meta = json.load(fh)
-        preset = meta["preset"] if not meta.get("preset_source") or not os.path.isfile(meta["preset_source"]) else meta["preset_source"]
+        source = meta.get("preset_source")
+        preset = source if source and os.path.isfile(source) else meta["preset"]
     cfg = load_preset(preset)
     st = study_config(cfg)
     res = analyse(study_dir, cfg)
@@ -477,10 +481,11 @@ def write_study_report(study_dir: str, preset: str | None = None, *, figures: bo
         L.append("")
         percents = sorted({int(p) for r in a["rows"] for per in r["hessian"].values() for p in per})
         if percents:
-            L.append("Hessian metrics (mean ± std over seeds) at the checkpoints "
-                     + ", ".join(f"{p} %" for p in percents) + ":")
+            L.append("Hessian metrics, mean ± SD over the seeds (sample SD), at the checkpoints "
+                     + ", ".join(f"{p} %" for p in percents) + " (→ separates the checkpoints):")
             L.append("")
-            L.append("R_med (structural zeros, i.e. zero Hessian rows, left out) is the plug-in max/median of the probe-estimated diagonal (biased upward "
+            L.append("R_med (structural zeros, i.e. zero Hessian rows, left out) is the plug-in max/median of the "
+                     "probe-estimated diagonal (biased upward "
                      "by the probe noise of the largest entries; intervals in the records).")
             L.append("")
             L.append("| optimizer | " + " | ".join(HESSIAN_SUMMARY) + " |")
@@ -489,7 +494,8 @@ def write_study_report(study_dir: str, preset: str | None = None, *, figures: bo
                 cells = []
                 for key in HESSIAN_SUMMARY:
                     per = r["hessian"].get(key, {})
-                    cells.append(" → ".join(f"{_fmt(per[p][0])}" for p in sorted(per, key=float)) or "–")
+                    cells.append(" → ".join(f"{_fmt(per[p][0])} ± {_fmt(per[p][1])}" for p in sorted(per, key=float))
+                                 or "–")
                 L.append(f"| {r['label']} | " + " | ".join(cells) + " |")
             L.append("")
         if a["ablation"]:

@@ -57,7 +57,7 @@ import torch
 from torch import nn
 
 from .data import Dataset, augment_crop_flip, epoch_permutation, evaluation_indices
-from .distributed import DistContext, resolve_device
+from .distributed import DistContext
 from .metrics import evaluate, hessian_metrics
 from .models import build_model
 from .optimizers import NonFiniteGradientError
@@ -177,7 +177,7 @@ class InterruptWatch:
         cls._count += 1
         raise KeyboardInterrupt
 
-    def __enter__(self) -> "InterruptWatch":
+    def __enter__(self) -> InterruptWatch:
         self._start = InterruptWatch._count
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, InterruptWatch._handler)

@@ -14,9 +14,36 @@ def test_resnet18_paper_size_has_62_tensors_and_11m_parameters():
     blocks = parameter_blocks(model)
     assert len(blocks) == 62
     assert sum(n for _, n in blocks) == 11_173_962
-    # same layout as the Hessian engine's reference network (independent definition)
     ref = cifar_resnet18(10)
     assert [p.shape for p in model.parameters()] == [p.shape for p in ref.parameters()]
+
+
+def test_one_model_zoo():
+    """The experiments and the Hessian engine share one ResNet-18 and one ViT definition."""
+    import numerics.hessian.reference_models as ref
+
+    assert ResNet18 is ref.ResNet18 and ViT is ref.ViT and ref.CifarResNet18 is ref.ResNet18
+    assert isinstance(ref.TinyViT(), ViT)
+
+
+def test_tiny_vit_is_a_linear_map_of_each_patch_then_one_block():
+    """The strided-convolution embedding equals the linear map of flattened (channel, row, column) patches."""
+    import torch.nn.functional as F
+
+    from numerics.hessian.reference_models import TinyViT
+
+    torch.manual_seed(0)
+    m = TinyViT(8, 4, 2, 12, 2, 24, 3).double()
+    x = torch.randn(5, 2, 8, 8, dtype=torch.float64)
+    p = 4
+    patches = x.unfold(2, p, p).unfold(3, p, p).permute(0, 2, 3, 1, 4, 5).reshape(5, 4, 2 * p * p)
+    w = m.patch_embed.weight.reshape(12, -1)
+    h = patches @ w.T + m.patch_embed.bias + m.pos_embed
+    blk = m.blocks[0]
+    h = h + blk.attn(blk.norm1(h))
+    h = h + blk.fc2(F.gelu(blk.fc1(blk.norm2(h))))
+    expected = m.head(h.mean(dim=1))
+    torch.testing.assert_close(m(x), expected, rtol=1e-12, atol=1e-12)  # float64: rounding only
 
 
 @pytest.mark.parametrize("width", [1, 2, 4, 8])

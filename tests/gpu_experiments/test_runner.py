@@ -20,8 +20,8 @@ import pytest
 import torch
 
 from gpu_experiments.__main__ import main
-from gpu_experiments.presets import load_preset
 from gpu_experiments.persistence import load_training_state
+from gpu_experiments.presets import load_preset
 from gpu_experiments.report import write_report
 from gpu_experiments.runner import load_preset_data, run_grid
 from gpu_experiments.training import RunInterrupted

@@ -83,9 +83,9 @@ def test_build_optimizer_from_a_variant_label():
 
 def test_a_nan_gradient_in_lion_is_a_diverged_run(tmp_path, monkeypatch):
     """Lion refuses a NaN gradient before stepping; the run is recorded as diverged, not crashed."""
-    from gpu_experiments.runner import run_config
-    from gpu_experiments.presets import load_preset
     import gpu_experiments.training as tr
+    from gpu_experiments.presets import load_preset
+    from gpu_experiments.runner import run_config
 
     cfg = load_preset("cpu-smoke", archs=["mlp"], optimizers=["lion"])
     cfg["hessian"]["enabled"] = False
@@ -100,7 +100,8 @@ def test_a_nan_gradient_in_lion_is_a_diverged_run(tmp_path, monkeypatch):
     monkeypatch.setattr(tr.nn.functional, "cross_entropy", poisoned)
     with pytest.warns(RuntimeWarning, match="non-finite or too large gradient"):  # the grid warns, goes on
         out = run_config(cfg, out=str(tmp_path), seeds=[0], device="cpu", quiet=True, write_outputs=False)
-    import glob, json
+    import glob
+    import json
     (rec,) = [json.load(open(p)) for p in glob.glob(f"{out}/runs/*/record.json")]
     assert rec["status"] == "diverged" and "non-finite or too large gradient (NaN)" in rec["error"]
 
