@@ -26,6 +26,19 @@ median instead of the minimum because many diagonal entries of a network
 Hessian are ≈ 0, which makes max/min infinite and uninformative).  Treat it as
 the most faithful reading we could make, not as a quotation.
 
+**The reading, checked against the seed's text.**  The seed states three things
+about the statistic, and the reconstruction meets each: (i) it is evaluated *at
+the iterates* of OPT's trajectory -- here ``H = ∇²L(w_t)``, and the seed-003
+checks take the median of ``R_med(w_t)`` over the iterates of the second half of
+training as ``R^OPT_med``; (ii) it is *analogous to the condition number of the
+loss Hessian* -- ``R_med`` is ≥ 1, invariant under scaling the loss, = 1 for a
+multiple of the identity, and for a positive definite H at most κ(H) =
+λ_max/λ_min (every ``H_ii`` lies in [λ_min, λ_max]); these properties are tested;
+(iii) "small R^Adam_med" vs "comparatively large R^SGD_med" compares two
+trajectories with the same, unpreconditioned statistic.  The seed fixes neither
+max/median against other spread ratios nor the granularity (layer or model):
+the seed-003 statements say which block they use.
+
 **Extension (not in the paper): the preconditioned statistic.**  Preconditioned
 gradient descent ``w ← w − η D⁻¹ ∇L`` sees the curvature ``D⁻¹ H``, similar to
 ``D^{-1/2} H D^{-1/2}``, whose diagonal is ``H_ii / D_i``.  With

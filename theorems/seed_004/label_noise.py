@@ -138,7 +138,7 @@ class SparseRegression(Statement):
                "generalisation = population error ‖w − w*‖² (isotropic inputs), sparsity = ‖w‖₁²/‖w‖₂² (effective "
                "number of nonzeros); paired by seed. The seed's theorem has label noise in its setting.")
     empirical = True
-    expected = "holds"
+    expected = "undecided"  # seed 0: sparsity significant, test error not (p ≈ 0.06); see the report
     few_mutants_reason = _FEW
     lr = {"gd": 0.05, "adam": 0.01}
 
