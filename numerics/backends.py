@@ -118,6 +118,100 @@ class MP:
         return mpmath.mpf(a) if a <= b else mpmath.mpf(b)
 
 
+def _refuse_inexact(other):
+    if isinstance(other, (float, complex, mpmath.mpf, mpmath.mpc)) or (
+            hasattr(other, "dtype") and getattr(other.dtype, "kind", "") in "fc"):
+        raise InexactInputError(
+            f"an Arb ball met {type(other).__module__}.{type(other).__name__} {other!r} in arithmetic: "
+            "its value was rounded before it got here. Use an exact constant (Fraction, int, decimal "
+            "string through B.num) or compute it with B's functions")
+    return other
+
+
+def _exact(r):
+    return r if type(r) is not flint.arb else ExactBall(r)
+
+
+class ExactBall(flint.arb):
+    """A ball that refuses to meet a float, numpy or mpmath number in arithmetic.
+
+    python-flint silently takes ``ball * 0.1`` at the float's binary value; a formula that
+    meant 1/10 would then be certified about the wrong number. Every ball the Arb backend
+    makes is an ``ExactBall``, and so is every result of arithmetic and of the functions
+    below, so a rounded number cannot enter a certified formula by an operator either.
+    """
+
+    __slots__ = ()
+
+    def __add__(self, o):
+        return _exact(flint.arb.__add__(self, _refuse_inexact(o)))
+
+    def __radd__(self, o):
+        return _exact(flint.arb.__radd__(self, _refuse_inexact(o)))
+
+    def __sub__(self, o):
+        return _exact(flint.arb.__sub__(self, _refuse_inexact(o)))
+
+    def __rsub__(self, o):
+        return _exact(flint.arb.__rsub__(self, _refuse_inexact(o)))
+
+    def __mul__(self, o):
+        return _exact(flint.arb.__mul__(self, _refuse_inexact(o)))
+
+    def __rmul__(self, o):
+        return _exact(flint.arb.__rmul__(self, _refuse_inexact(o)))
+
+    def __truediv__(self, o):
+        return _exact(flint.arb.__truediv__(self, _refuse_inexact(o)))
+
+    def __rtruediv__(self, o):
+        return _exact(flint.arb.__rtruediv__(self, _refuse_inexact(o)))
+
+    def __pow__(self, o, mod=None):
+        _refuse_inexact(o)
+        if isinstance(o, int) and o >= 1:
+            # by multiplication: python-flint's power of a ball containing 0 is NaN
+            out, base, n = None, self, o
+            while n:
+                if n & 1:
+                    out = base if out is None else out * base
+                n >>= 1
+                if n:
+                    base = base * base
+            return out
+        return _exact(flint.arb.__pow__(self, o))
+
+    def __rpow__(self, o):
+        return _exact(flint.arb.__rpow__(self, _refuse_inexact(o)))
+
+    def __neg__(self):
+        return _exact(flint.arb.__neg__(self))
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _exact(flint.arb.__abs__(self))
+
+    def __getattribute__(self, name):
+        attr = flint.arb.__getattribute__(self, name)
+        if name not in _KEEP_EXACT:
+            return attr
+
+        def exact_method(*args):
+            return _exact(attr(*(_refuse_inexact(a) for a in args)))
+
+        return exact_method
+
+
+#: ball -> ball functions whose results stay ExactBalls (mid, rad, upper, lower... stay plain)
+_KEEP_EXACT = frozenset({
+    "log", "log1p", "exp", "expm1", "sqrt", "rsqrt", "tanh", "sinh", "cosh", "atan", "atanh", "tan", "sin",
+    "cos", "asin", "acos", "erf", "erfc", "max", "min", "union", "intersection", "root", "neg", "gamma", "lgamma",
+    "digamma", "nonnegative_part", "sgn", "floor", "ceil",
+})
+
+
 @dataclass
 class Arb:
     """Arb ball arithmetic backend: ``with Arb(prec=256) as B: ...``.
@@ -143,9 +237,9 @@ class Arb:
                 rounded before it got here, so a ball around it would certify the wrong number.
         """
         if isinstance(x, flint.arb):
-            return x
+            return _exact(x)
         if isinstance(x, (flint.fmpq, flint.fmpz)):
-            return flint.arb(x)
+            return ExactBall(x)
         if not _is_exact(x):
             raise InexactInputError(
                 f"the Arb backend got {type(x).__module__}.{type(x).__name__} {x!r}: balls are made only from "
@@ -154,7 +248,7 @@ class Arb:
                 "B.exact_float(x) if the float's binary value is meant exactly"
             )
         f = to_fraction(int(x) if isinstance(x, numbers.Integral) else x)
-        return flint.arb(flint.fmpq(f.numerator, f.denominator))
+        return ExactBall(flint.fmpq(f.numerator, f.denominator))
 
     @staticmethod
     def exact_float(x: float):
@@ -164,7 +258,7 @@ class Arb:
         if not math.isfinite(x):
             raise ValueError(f"exact_float: {x} is not a finite number")
         f = Fraction(x)
-        return flint.arb(flint.fmpq(f.numerator, f.denominator))
+        return ExactBall(flint.fmpq(f.numerator, f.denominator))
 
     @staticmethod
     def max(a, b):
@@ -200,18 +294,18 @@ class Arb:
         return x.tanh()
 
     def sum(self, xs):
-        total = flint.arb(0)
+        total = ExactBall(0)
         for x in xs:
             total += x if isinstance(x, flint.arb) else self.num(x)  # python-flint would take a float silently
         return total
 
     @staticmethod
     def ncdf(x):
-        return (-x / flint.arb(2).sqrt()).erfc() / 2
+        return (-x / ExactBall(2).sqrt()).erfc() / 2
 
     @staticmethod
     def pi():
-        return flint.arb.pi()
+        return ExactBall(flint.arb.pi())
 
 
 @dataclass(frozen=True)

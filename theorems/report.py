@@ -21,6 +21,10 @@ from pathlib import Path
 from theorems.statement import Result
 
 
+#: first line of a Markdown report: what tells a complete report from a partial one
+_MD_MARKER = "<!-- optinfo-verdicts interrupted={interrupted} -->"
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a unique temporary file and ``os.replace``."""
     path = Path(path)
@@ -58,11 +62,13 @@ def _is_complete_report(path: Path) -> bool:
         doc = json.loads(path.read_text()) if path.suffix == ".json" else None
     except (OSError, ValueError):
         return False
-    if doc is None:  # Markdown: complete unless it says it was interrupted
+    if doc is None:  # Markdown: its first line says
         try:
-            return "interrupted" not in path.read_text()[:2000]
+            with path.open(encoding="utf-8") as fh:
+                first = fh.readline()
         except OSError:
             return False
+        return first.strip() == _MD_MARKER.format(interrupted="false")
     return not doc.get("meta", {}).get("interrupted", False)
 
 
@@ -137,6 +143,7 @@ def to_json(results: list[Result], unchecked: list[tuple[str, str]], path: Path,
 
 def to_markdown(results: list[Result], unchecked: list[tuple[str, str]], path: Path, meta: dict) -> None:
     lines = [
+        _MD_MARKER.format(interrupted=str(bool(meta.get("interrupted"))).lower()),
         "# Verdicts",
         "",
         f"Generated {meta['generated']} by `{meta['command']}` (effort: {meta['effort']}, "

@@ -108,6 +108,8 @@ class Result:
         ev = self.evidence
         if self.counterexample is not None:
             c = self.counterexample
+            if c.margin_upper < 0 and ev.get("relation") == "==":
+                return f"certified counterexample (size {c.size}): |rhs − lhs| ≥ {-c.margin_upper:.3g}"
             if c.margin_upper < 0:
                 return f"certified counterexample (size {c.size}): margin ≤ {c.margin_upper:.3g}"
             return f"certified counterexample (size {c.size}): {ev.get('summary', c.certificate)}"

@@ -35,10 +35,26 @@ def _find(stmt_id: str, user: dict):
         return None
 
 
+def _check_exact(v, where: str) -> None:
+    """Stored inputs are exact: ``"p/q"`` strings, integers, booleans, words, lists of those."""
+    if isinstance(v, float):
+        raise ValueError(f"{where} is the JSON number {v!r}: exact inputs are 'p/q' strings or integers")
+    if isinstance(v, list):
+        for i, e in enumerate(v):
+            _check_exact(e, f"{where}[{i}]")
+    elif not isinstance(v, (str, int, bool)):
+        raise ValueError(f"{where} is {type(v).__name__}: exact inputs are 'p/q' strings or integers")
+
+
 def verify_inequality(s: Inequality, cx: dict) -> tuple[bool, str]:
     """Re-certify one stored counterexample of ``s``; ``(ok, message)``."""
     try:
-        x = inputs_from_strings(cx["inputs"])
+        inputs = cx["inputs"]
+        if not isinstance(inputs, dict):
+            raise ValueError(f"'inputs' is {type(inputs).__name__}, not an object")
+        for k, v in inputs.items():
+            _check_exact(v, k)
+        x = inputs_from_strings(inputs)
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         return False, f"REJECTED: the stored inputs cannot be read as exact numbers ({exc})"
     if s.domain_check is None:
@@ -77,7 +93,14 @@ def verify_report(doc: dict, user_statements=()):
         user_statements: the users' own statements the report may refer to.
     """
     user = {s.id: s for s in user_statements}
-    for r in doc.get("results", []):
+    results = doc.get("results") if isinstance(doc, dict) else None
+    if not isinstance(results, list):
+        yield "REJECTED: not a verdict report (no 'results' list)", False
+        return
+    for r in results:
+        if not isinstance(r, dict):
+            yield f"REJECTED: a result that is not an object ({str(r)[:40]!r})", False
+            continue
         if r.get("verdict") != "refuted":
             continue
         sid = r.get("id", "?")
@@ -91,7 +114,7 @@ def verify_report(doc: dict, user_statements=()):
             yield (f"{sid}: empirical verdict (a seeded experiment): rerun it with "
                    f"`python -m theorems check {sid} --seed {doc.get('meta', {}).get('seed', 0)}`"), True
             continue
-        if not cx:
+        if not isinstance(cx, dict) or not cx:
             yield f"{sid}: REJECTED: refuted without a counterexample", False
             continue
         if isinstance(s, Inequality):

@@ -341,3 +341,96 @@ def test_library_mutation_sweep_moves_a_statement_off_holds():
     runs = {r["function"]: r["verdict"] for r in doc["rows"]}
     assert "numerics.entropy.entropy_gap" in runs
     assert all(v != "holds" for v in runs.values()), runs
+
+
+# -- a hostile review's attacks -----------------------------------------------------
+
+def _on(lo, hi):
+    return st.floats(lo, hi).map(lambda v: {"a": v})
+
+
+def test_a_float_entering_a_ball_by_an_operator_is_an_error():
+    s = _x_le_x(relation="==", rhs_float=lambda x: x["x"],
+                rhs_exact=lambda x, B: B.num(x["x"]) * 10 * 0.1)  # meant 1/10, got the float's binary value
+    with pytest.raises(InexactInputError, match="rounded"):
+        s.certify({"x": Fraction(3)})
+
+
+def test_a_violation_below_the_float_tolerance_is_still_refuted():
+    s = Inequality(id="t/tiny-violation", title="a(1 + 1e-12) ≤ a", claim="false", reading="t",
+                   domain=_on(1, 2), lhs_float=lambda x: x["a"] * (1 + 1e-12), rhs_float=lambda x: x["a"],
+                   lhs_exact=lambda x, B: B.num(x["a"]) * (1 + B.num(Fraction(1, 10**12))),
+                   rhs_exact=lambda x, B: B.num(x["a"]))
+    assert s.check().verdict is Verdict.REFUTED
+
+
+def test_a_violation_between_tiny_sides_is_refuted_and_all_trivial_is_not_holds():
+    tiny = Inequality(id="t/tiny-sides", title="e^-a ≤ e^-a/2", claim="false", reading="t",
+                      domain=_on(60, 70), lhs_float=lambda x: math.exp(-x["a"]), rhs_float=lambda x: math.exp(-x["a"]) / 2,
+                      lhs_exact=lambda x, B: B.exp(-B.num(x["a"])), rhs_exact=lambda x, B: B.exp(-B.num(x["a"])) / 2)
+    assert tiny.check().verdict is Verdict.REFUTED
+    zero = replace(tiny, id="t/zero", lhs_float=lambda x: 0.0, rhs_float=lambda x: 0.0,
+                   lhs_exact=lambda x, B: B.num(0), rhs_exact=lambda x, B: B.num(0))
+    r = zero.check()
+    assert r.verdict is Verdict.UNDECIDED and "vacuous" in r.evidence["summary"]
+
+
+def test_an_exact_side_that_cannot_be_resolved_is_undecided_not_an_artefact():
+    big = 10**800
+
+    def cancel(v, B):
+        return (v + B.num(big)) - B.num(big)  # a ball far wider than the value at any precision
+
+    s = Inequality(id="t/wide", title="a(1 + 1e-8) ≤ a", claim="false", reading="t", domain=_on(1, 2),
+                   lhs_float=lambda x: x["a"] * (1 + 1e-8), rhs_float=lambda x: x["a"],
+                   lhs_exact=lambda x, B: cancel(B.num(x["a"]) * (1 + B.num(Fraction(1, 10**8))), B),
+                   rhs_exact=lambda x, B: cancel(B.num(x["a"]), B), certify_seconds=5)
+    assert s.check().verdict is Verdict.UNDECIDED
+
+
+def test_no_simplified_witness_outside_the_domain_without_a_domain_predicate():
+    s = Inequality(id="t/simpler", title="a ≤ 3/10", claim="false", reading="t", domain=_on(0.31, 0.4),
+                   lhs_float=lambda x: x["a"], rhs_float=lambda x: 0.3,
+                   lhs_exact=lambda x, B: B.num(x["a"]), rhs_exact=lambda x, B: B.num(Fraction(3, 10)))
+    r = s.check()
+    assert r.verdict is Verdict.REFUTED
+    assert Fraction(0.31) <= Fraction(r.counterexample.inputs["a"]) <= Fraction(0.4)
+
+
+def test_construction_names_the_missing_or_invalid_fields():
+    with pytest.raises(ValueError, match="domain") as e:
+        Inequality(id="t/none", lhs_float=abs, rhs_float=abs, lhs_exact=max, rhs_exact=max)
+    assert "t/none" in str(e.value)
+    with pytest.raises(ValueError, match="quiet"):
+        _x_le_x(quiet=1e3)
+    with pytest.raises(ValueError, match="id"):
+        _x_le_x(id="")
+
+
+def test_markdown_marker_not_a_word_in_the_path_tells_complete_from_partial(tmp_path, monkeypatch):
+    d = tmp_path / "interrupted_runs"
+    j, m = d / "v.json", d / "v.md"
+    assert main(["check", "lemma-3.6", "--json", str(j), "--md", str(m)]) == 0
+    complete = m.read_text()
+
+    def interrupt(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(registry.find("lemma-3.6"), "check", interrupt)
+    assert main(["check", "lemma-3.6", "--json", str(j), "--md", str(m)]) == 130
+    assert m.read_text() == complete and (d / "v.partial.md").exists()
+
+
+@pytest.mark.parametrize("doc", [
+    {"results": "nope"}, {"results": ["x"]},
+    {"results": [{"id": "thm-3.2", "verdict": "refuted", "counterexample": {"inputs": None}}]},
+    {"results": [{"id": "thm-3.2", "verdict": "refuted", "counterexample": {"inputs": {"eigenvalues": [2.0, 1.0]}}}]},
+    {"results": [{"id": "thm-3.2", "verdict": "refuted", "counterexample": {"inputs": {"wrong": ["1"]}}}]},
+])
+def test_verify_rejects_malformed_reports_cleanly(tmp_path, capsys, doc):
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps(doc))
+    assert main(["verify", str(p)]) in (1, 2)
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    assert "REJECTED" in captured.out or "error" in captured.err
