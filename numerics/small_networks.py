@@ -194,11 +194,18 @@ def train(model: _Model, theta0, optimizer: str, lr: float, steps: int, rng: np.
         raise ValueError(f"need lr > 0 and steps ≥ 0, got lr={lr!r}, steps={steps!r}")
     theta = np.array(theta0, dtype=np.float64)
     model._check(theta)
-    X, y = model.X, model.y
-    n = X.shape[0]
     m = np.zeros_like(theta)
     v = np.zeros_like(theta)
     records = []
+    with np.errstate(over="ignore", invalid="ignore"):  # a divergence is reported below, by step
+        return _train_loop(model, theta, optimizer, lr, steps, rng, batch, label_noise, momentum, betas, eps, rho,
+                           record_every, record, stop_loss, m, v, records)
+
+
+def _train_loop(model, theta, optimizer, lr, steps, rng, batch, label_noise, momentum, betas, eps, rho,
+                record_every, record, stop_loss, m, v, records):
+    X, y = model.X, model.y
+    n = X.shape[0]
     for t in range(1, int(steps) + 1):
         if batch is not None and batch < n:
             idx = rng.choice(n, size=batch, replace=False)
