@@ -20,7 +20,6 @@ from pathlib import Path
 
 from theorems.statement import Result
 
-
 #: first line of a Markdown report: what tells a complete report from a partial one
 _MD_MARKER = "<!-- optinfo-verdicts interrupted={interrupted} -->"
 

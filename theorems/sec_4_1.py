@@ -54,15 +54,15 @@ import numpy as np
 from hypothesis import strategies as st
 from scipy import special
 
-from numerics.backends import Arb, MP, fraction_str
+from numerics.backends import MP, Arb, fraction_str
 from numerics.channel import information_sign, information_tanh, mutual_information
 from numerics.entropy import binary_entropy, shannon_entropy
 from theorems import domain_checks as D
-from theorems.prop_4_5 import binary_entropy_exact, mutual_information_exact
-from theorems.statement import Counterexample, Inequality, Statement, Verdict
 from theorems.ball_quadrature import SD_GRID as _SD_GRID
 from theorems.ball_quadrature import WINDOW_SD, AcbOps, MpOps, gaussian_window, integrate, phi, softplus
 from theorems.channel_rules import QUICK_EXAMPLES, bayes_error_exact, canonical_channel, check_channel
+from theorems.prop_4_5 import binary_entropy_exact, mutual_information_exact
+from theorems.statement import Counterexample, Inequality, Statement, Verdict
 from theorems.strategies import channel_params
 
 LOG2 = math.log(2.0)
@@ -522,7 +522,8 @@ class Uniqueness(Statement):
         with Arb(128) as B:
             k = mu / sigma**2
             vals = list(zip(_values_at(self.ref, k, _PROBE, B), _values_at(name, k, _PROBE, B)))
-            probe = "; ".join(f"x={fraction_str(p)}: {self.ref} ∈ {a.str(8, radius=True)}, {name} ∈ {b.str(8, radius=True)}"
+            probe = "; ".join(f"x={fraction_str(p)}: {self.ref} ∈ {a.str(8, radius=True)}, "
+                              f"{name} ∈ {b.str(8, radius=True)}"
                               for p, (a, b) in zip(_PROBE, vals))
         # second opinion: the independent mpmath density oracles of numerics.channel (30 digits)
         i_mp = _oracle_information(name, float(mu), float(sigma))
@@ -566,7 +567,8 @@ class Uniqueness(Statement):
         ok = diff < mpmath.mpf(10) ** -20 and differs and _admissible(equivalence, name)
         return ok, (f"mpmath (30 digits, numerics.channel density oracles): I({name};Y) = {mpmath.nstr(a, 20)}, "
                     f"I({ref};Y) = {mpmath.nstr(b, 20)}, |diff| = {mpmath.nstr(diff, 3)}; "
-                    f"not {equivalence}-equivalent: {differs} -> {'counterexample confirmed' if ok else 'NOT confirmed'}")
+                    f"not {equivalence}-equivalent: {differs} -> "
+                    f"{'counterexample confirmed' if ok else 'NOT confirmed'}")
 
     def mutants(self) -> list[Statement]:
         def variant(name, **kw):

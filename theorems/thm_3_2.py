@@ -33,7 +33,6 @@ import argparse
 import functools
 import math
 import time
-from fractions import Fraction
 
 import numpy as np
 from hypothesis import strategies as st
@@ -42,8 +41,7 @@ from scipy.optimize import brentq
 from numerics.entropy import entropy_gap, entropy_gap_mp, tlogt_minus_t_plus_1
 from numerics.strategies import spectra
 from theorems import domain_checks as D
-from theorems.statement import Inequality, Statement, Verdict, exactify, normalise_exact
-
+from theorems.statement import Inequality, exactify, normalise_exact
 
 # ----------------------------------------------------------------------------
 # The closed forms

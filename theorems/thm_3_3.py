@@ -333,7 +333,10 @@ def _lg_prepare(raw):
 linear_gaussian = _LinearGaussianIdentity(
     id="thm-3.3/linear-gaussian",
     expected="holds",
-    domain_check=D.all_of(D.integer("d", 1), D.integer("n", 1), D.interval("s2", 0, lo_open=True), D.interval("sigma2", 0, lo_open=True), D.that(lambda x: len(x["X"]) == x["n"] * x["d"] and len(x["y"]) == x["n"] and len(x["theta_t"]) == x["d"], "X must hold n·d entries, y n and theta_t d")),
+    domain_check=D.all_of(
+        D.integer("d", 1), D.integer("n", 1), D.interval("s2", 0, lo_open=True), D.interval("sigma2", 0, lo_open=True),
+        D.that(lambda x: len(x["X"]) == x["n"] * x["d"] and len(x["y"]) == x["n"] and len(x["theta_t"]) == x["d"],
+               "X must hold n·d entries, y n and theta_t d")),
     title="Thm 3.3, linear-Gaussian: the Laplace posterior is the exact posterior",
     claim="For y = Xθ + ε, ε ~ N(0, s²I), prior N(0, σ²I): p(θ|D) = N(θ; θ*, (H + σ⁻²I)⁻¹) with θ* the "
     "MAP and H = ∇²L(θ*) = XᵀX/s² (checked as an identity of log-densities at a test point θ_t).",
@@ -703,7 +706,7 @@ class LogisticLaplaceStudy(Statement):
         _, q, claimed = self.mutant_claim
         evidence = {"claimed": f"{DESCR[q]} ~ N^{claimed}", "fitted": {}}
         hit = None
-        for d, (Ns, seeds, nodes, E, rates) in per_d.items():
+        for d, (Ns, seeds, nodes, _, rates) in per_d.items():
             r = rates[q]
             evidence["fitted"][f"d={d}"] = {"slope": round(r["slope"], 4), "ci95": [round(v, 4) for v in r["ci"]]}
             if hit is None and not (r["ci"][0] <= claimed <= r["ci"][1]):

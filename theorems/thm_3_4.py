@@ -209,7 +209,10 @@ def _kl_mutants(s):
 kl_formula = Inequality(
     id="thm-3.4/kl-formula",
     expected="holds",
-    domain_check=D.all_of(D.positive_vector("lam", 1, allow_zero=True), D.interval("sigma2", 0, lo_open=True), D.that(lambda x: len(x["skew"]) == len(x["lam"]) * (len(x["lam"]) - 1) // 2 and len(x["theta"]) == len(x["lam"]), "skew must hold d(d−1)/2 entries and theta d")),
+    domain_check=D.all_of(
+        D.positive_vector("lam", 1, allow_zero=True), D.interval("sigma2", 0, lo_open=True),
+        D.that(lambda x: len(x["skew"]) == len(x["lam"]) * (len(x["lam"]) - 1) // 2 and len(x["theta"]) == len(x["lam"]),
+               "skew must hold d(d−1)/2 entries and theta d")),
     title="Thm 3.4: eigenvalue formula = KL(N(θ*, (H+σ⁻²I)⁻¹) ‖ N(0, σ²I))",
     claim="½[Σ_i (log(1+σ²λ_i) + 1/(1+σ²λ_i) − 1) + ‖θ*‖²/σ²] = KL(N(θ*, (H+σ⁻²I)⁻¹) ‖ N(0, σ²I)), λ_i = eig(H).",
     reading="H = Q diag(λ) Qᵀ PSD (zeros allowed), d ≤ 6, Q an exactly orthogonal rational Cayley transform; "
@@ -452,11 +455,13 @@ def spot_check(N: int, seed: int, reading: str) -> float:
     _, cov = laplace_posterior(H, th, SIGMA2)
     _, cov_mp = laplace_posterior_mp(H, th, SIGMA2, dps=30)
     ev = np.linalg.eigvalsh(H)
-    kl, kl_mp = laplace_pac_bayes_kl(ev, float(th @ th), SIGMA2), laplace_pac_bayes_kl_mp(ev, float(th @ th), SIGMA2, dps=30)
+    kl = laplace_pac_bayes_kl(ev, float(th @ th), SIGMA2)
+    kl_mp = laplace_pac_bayes_kl_mp(ev, float(th @ th), SIGMA2, dps=30)
     emp = float(np.mean(y * (th[0] * x + th[1]) <= 0))
     b, b_mp = pac_bayes_bound(emp, kl, N, DELTA), pac_bayes_bound_mp(emp, kl, N, DELTA, dps=30)
     scale = float(np.max(np.abs(cov)))
-    dev_cov = max(abs(float(cov_mp[i, j]) - cov[i, j]) for i in range(cov.shape[0]) for j in range(cov.shape[1])) / scale
+    d = cov.shape[0]
+    dev_cov = max(abs(float(cov_mp[i, j]) - cov[i, j]) for i in range(d) for j in range(d)) / scale
     return max(dev_cov, abs(float(kl_mp) - kl) / max(abs(kl), 1e-300), abs(float(b_mp) - float(b)) / abs(float(b)))
 
 

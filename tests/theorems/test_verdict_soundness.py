@@ -366,7 +366,8 @@ def test_a_violation_below_the_float_tolerance_is_still_refuted():
 
 def test_a_violation_between_tiny_sides_is_refuted_and_all_trivial_is_not_holds():
     tiny = Inequality(id="t/tiny-sides", title="e^-a ≤ e^-a/2", claim="false", reading="t",
-                      domain=_on(60, 70), lhs_float=lambda x: math.exp(-x["a"]), rhs_float=lambda x: math.exp(-x["a"]) / 2,
+                      domain=_on(60, 70), lhs_float=lambda x: math.exp(-x["a"]),
+                      rhs_float=lambda x: math.exp(-x["a"]) / 2,
                       lhs_exact=lambda x, B: B.exp(-B.num(x["a"])), rhs_exact=lambda x, B: B.exp(-B.num(x["a"])) / 2)
     assert tiny.check().verdict is Verdict.REFUTED
     zero = replace(tiny, id="t/zero", lhs_float=lambda x: 0.0, rhs_float=lambda x: 0.0,
