@@ -2,14 +2,19 @@
 
 The third use of the suite: ``python -m gpu_experiments run --preset ...``
 reproduces the experiment of Tan & Huang (arXiv 2502.20763, its five tables) with
-explicit, documented metrics, and feeds the measured spectra back to the theorem
-checkers.
+explicit, documented metrics, and checks the statements' bounds on the measured
+spectra.
 
 Modules: :mod:`.data` (digits, CIFAR-10 from disk, synthetic CIFAR-shaped),
-:mod:`.models` (CIFAR ResNet-18, ViT, tiny test models), :mod:`.optimizers`
-(Lion, tanh-Lion), :mod:`.presets` (one TOML recipe file per preset in
-``presets/``), :mod:`.metrics` (checkpoint metrics on the Hessian engine
-:mod:`numerics.hessian`), :mod:`.training` (one resumable grid cell),
-:mod:`.runner` (the grid, progress display), :mod:`.report` (tables in the
-paper's layout, figures, theory cross-check, claims), ``__main__`` (CLI).
+:mod:`.models` (CIFAR ResNet-18, ViT -- defined in :mod:`numerics.hessian.reference_models`
+-- and tiny test models), :mod:`.optimizers` (Lion, tanh-Lion) with
+:mod:`.optimizer_defaults`, :mod:`.snr_moments` and :mod:`.lion_oracles`,
+:mod:`.presets` (one TOML recipe file per preset in ``presets/``), :mod:`.metrics`
+(checkpoint metrics on the Hessian engine :mod:`numerics.hessian`),
+:mod:`.training` (one resumable grid cell), :mod:`.persistence` (atomic files,
+weights-only state, per-cell locks), :mod:`.distributed` (``torchrun``: DDP and
+cell sharding), :mod:`.runner` (the grid, progress display), :mod:`.report`
+(Markdown) with :mod:`.report_records`, :mod:`.report_statistics`,
+:mod:`.report_claims`, :mod:`.report_theory`, :mod:`.report_figures`,
+:mod:`.study` (the tanh-Lion study), :mod:`.gradient_channel`, ``__main__`` (CLI).
 """
