@@ -211,8 +211,8 @@ kl_formula = Inequality(
     expected="holds",
     domain_check=D.all_of(
         D.positive_vector("lam", 1, allow_zero=True), D.interval("sigma2", 0, lo_open=True),
-        D.that(lambda x: len(x["skew"]) == len(x["lam"]) * (len(x["lam"]) - 1) // 2 and len(x["theta"]) == len(x["lam"]),
-               "skew must hold d(d−1)/2 entries and theta d")),
+        D.that(lambda x: len(x["skew"]) == len(x["lam"]) * (len(x["lam"]) - 1) // 2
+               and len(x["theta"]) == len(x["lam"]), "skew must hold d(d−1)/2 entries and theta d")),
     title="Thm 3.4: eigenvalue formula = KL(N(θ*, (H+σ⁻²I)⁻¹) ‖ N(0, σ²I))",
     claim="½[Σ_i (log(1+σ²λ_i) + 1/(1+σ²λ_i) − 1) + ‖θ*‖²/σ²] = KL(N(θ*, (H+σ⁻²I)⁻¹) ‖ N(0, σ²I)), λ_i = eig(H).",
     reading="H = Q diag(λ) Qᵀ PSD (zeros allowed), d ≤ 6, Q an exactly orthogonal rational Cayley transform; "
