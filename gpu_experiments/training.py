@@ -57,7 +57,7 @@ import torch
 from torch import nn
 
 from .data import Dataset, augment_crop_flip, epoch_permutation, evaluation_indices
-from .distributed import DistContext
+from .distributed import DistContext, resolve_device  # noqa: F401 -- resolve_device re-exported
 from .metrics import evaluate, hessian_metrics
 from .models import build_model
 from .optimizers import NonFiniteGradientError
