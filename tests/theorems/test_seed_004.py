@@ -90,6 +90,7 @@ def test_renyi_exact_entropy_matches_eigenvalues():
     assert abs(moved - exact) > 1e-3 and rotated == pytest.approx(exact, rel=1e-14)
 
 
+@slow  # the same check runs in tests/theorems/test_statements.py (refuted needs its certificate there)
 def test_renyi_rescaling_counterexample_is_certified():
     r = renyi.renyi_rescaling.check()
     assert r.verdict is Verdict.REFUTED and r.counterexample is not None and r.counterexample.margin_upper < 0
