@@ -308,7 +308,7 @@ class Inequality(Statement):
                 break
         mids = [float(s.mid()) if s.is_finite() else 0.0 for s in sides]
         scale = max([abs(m) for m in mids] + [self.scale_floor])
-        worst, notes = 0.0, []
+        worst, notes, bad = 0.0, [], False
         for name, f, s in (("lhs", lf, sides[0]), ("rhs", rf, sides[1])):
             if math.isnan(f):
                 worst, notes = math.inf, notes + [f"float {name} is NaN (exact {s.str(10, radius=True)})"]
@@ -332,12 +332,12 @@ class Inequality(Statement):
                 notes.append(f"exact {name} unresolved: {s.str(10, radius=True)} is wider than the tolerance")
                 return {"deviation": 0.0, "note": "; ".join(notes), "unresolved": True}
             dist = max(0.0, abs(f - float(s.mid())) - rad)
-            dev = max(0.0, dist - self.side_atol) / scale
-            if dev > worst:
-                worst = dev
-            if dev > self.side_tol:
+            dev = dist / scale
+            worst = max(worst, dev)
+            if dist > self.side_tol * scale + self.side_atol:
+                bad = True
                 notes.append(f"float {name} {f!r} vs exact {s.str(17, radius=True)}: relative deviation {dev:.3e}")
-        return {"deviation": worst, "note": "; ".join(notes), "unresolved": False}
+        return {"deviation": worst, "bad": bad or math.isinf(worst), "note": "; ".join(notes), "unresolved": False}
 
     # -- search ----------------------------------------------------------------
     def new_search_state(self) -> dict:
@@ -540,7 +540,7 @@ class Inequality(Statement):
                 continue
             if c["deviation"] > out["max_deviation"] or out["at"] is None:
                 out["max_deviation"], out["at"] = c["deviation"], inputs_to_strings(x)
-            if c["deviation"] > self.side_tol:
+            if c.get("bad", c["deviation"] > self.side_tol):
                 out["findings"].append({"inputs": inputs_to_strings(x), "disagreement": c["note"]})
         return out
 
