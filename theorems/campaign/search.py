@@ -61,11 +61,13 @@ class _Worker:
         self.trivial = getattr(stmt, "trivial", None)
 
     def observe(self, raw):
-        if self.shape is None:
+        # the shape is first inferred from a few draws and re-inferred as more arrive (up to 64·SHAPE_SAMPLES):
+        # more samples can only drop a field, allow zeros that were seen, or widen a seen range
+        if len(self.samples) < 64 * SHAPE_SAMPLES:
             self.samples.append(raw)
-            if len(self.samples) >= SHAPE_SAMPLES:
+            k = len(self.samples) // SHAPE_SAMPLES
+            if len(self.samples) % SHAPE_SAMPLES == 0 and k & (k - 1) == 0:  # at 1, 2, 4, ... × SHAPE_SAMPLES
                 self.shape = infer_shape(self.samples)
-                self.samples = []
 
 
 _WORKERS: dict[str, _Worker] = {}

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: samples needed before the shape of a statement's draws is trusted (few: a generic draw costs
-#: 10-40 ms of Hypothesis generation, and a wrong guess errs on the safe side: a sub-domain)
-SHAPE_SAMPLES = 8
+#: samples needed before a first shape is inferred (re-inferred at 2, 4, ... samples): a generic draw
+#: costs 10-40 ms of Hypothesis generation, and every inference errs on the safe side (only what
+#: the draws showed: a zero is used only once one was drawn, a scalar moves only inside seen values)
+SHAPE_SAMPLES = 1
 
 
 @dataclass
