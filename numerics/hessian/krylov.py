@@ -137,6 +137,7 @@ def lanczos(
     keep_basis: bool = False,
     orthogonal_to: torch.Tensor | None = None,
     advance: Callable[[int], None] | None = None,
+    stop: Callable[[list, list], bool] | None = None,
 ) -> LanczosRun:
     """Run ``num_steps`` Lanczos steps (``num_steps`` products) from ``start`` (default Rademacher).
 
@@ -148,6 +149,7 @@ def lanczos(
         keep_basis: return the basis (needed for Ritz vectors).
         orthogonal_to: ``(n, k)`` orthonormal columns to stay orthogonal to (deflation);
             used as a view, never copied.
+        stop: ``stop(alphas, betas) -> bool`` called after every step; ``True`` ends the run.
 
     A breakdown (module docstring) ends the run early; the
     quadrature is then exact.  A ``KeyboardInterrupt`` ends it with
@@ -202,6 +204,8 @@ def lanczos(
         if b <= noise or (b <= math.sqrt(n) * noise and b <= 1e3 * eps * (abs(a) + b_prev)):
             breakdown = True
             break  # invariant subspace (to rounding)
+        if stop is not None and stop(alpha, beta):
+            break
         q_prev, q, b_prev = q, w.div_(b), b
     steps = len(alpha)
     kept = basis[:steps] if (keep_basis and basis is not None) else None

@@ -285,7 +285,7 @@ def krylov_trace(
     op: CurvatureOperator,
     num_matvecs: int,
     *,
-    krylov_fraction: float = 0.5,
+    krylov_fraction: float | None = 0.5,
     distribution: str = "rademacher",
     seed=None,
     confidence: float = 0.95,
@@ -295,8 +295,20 @@ def krylov_trace(
 ) -> Estimate:
     """Krylov-deflated Hutchinson: ``tr A = tr(KᵀAK) + tr(P A P)``, ``P = I − KKᵀ``.
 
-    ``K`` is the orthonormal Lanczos basis of ``s = round(krylov_fraction · num_matvecs)``
-    steps from a random start; ``tr(KᵀAK) = Σ_j α_j`` comes free from the
+    ``K`` is the orthonormal Lanczos basis of ``s`` steps from a random start --
+    ``s = round(krylov_fraction · num_matvecs)`` (default half the budget), or, with
+    ``krylov_fraction=None``, chosen during the run (at most half the budget).  The
+    stop rule is not the default: on the digits Hessians at 100 products (8 seeds) it
+    matched Hutchinson on the bulk-dominated MLP (1.0x, where the half split is also
+    1.0x) but stopped too early on the BN-CNN (7.6x better than Hutchinson vs 17x for
+    the half split) and the ViT at initialisation (0.5x vs 0.8x), its one-probe
+    ``‖A‖_F²`` being too noisy.  The rule: the Hutchinson variance on ``PAP`` with ``m =
+    N − j`` probes is ``≈ 2‖PAP‖_F²/m`` and ``‖P_jAP_j‖_F² = ‖A‖_F² − ‖T_j‖_F² − 2β_j²``
+    (``A K = K T + β q eᵀ``), with ``‖A‖_F² ≈ n ‖A q_1‖²`` from the first step (a
+    one-probe Hutchinson estimate of ``tr A²``).  The run stops at the first step
+    after which two more steps would not lower ``‖PAP‖_F²/(N − j)`` -- on a
+    spectrum without outliers after a few steps (the estimator is then Hutchinson's),
+    on one with outliers once they are resolved; ``tr(KᵀAK) = Σ_j α_j`` comes free from the
     tridiagonal matrix.  The identity holds for *any* orthonormal ``K``, so
     unconverged directions cost nothing in bias; a Krylov space of dimension ``s``
     needs ``s`` products where Hutch++'s rank-``k`` sketch needs ``2k``, and it
@@ -308,17 +320,19 @@ def krylov_trace(
     stochastic trace estimation").
     """
     num_matvecs = _check_count("num_matvecs", num_matvecs, 4)
-    if not 0 < krylov_fraction < 1:
+    if krylov_fraction is not None and not 0 < krylov_fraction < 1:
         raise ValueError(f"krylov_fraction must lie in (0, 1), got {krylov_fraction}")
     confidence = check_confidence(confidence)
     check_on_interrupt(on_interrupt)
     n = op.shape[0]
-    s = max(1, min(n, int(round(krylov_fraction * num_matvecs)), num_matvecs - 2))
+    s = max(1, min(n, int(round((krylov_fraction or 0.5) * num_matvecs)), num_matvecs - 2))
+    stop = None if krylov_fraction is not None else _variance_stop(n, num_matvecs)
     g = make_generator(seed, op)
     start = op.hvp_count
     with progress_bar(num_matvecs, "Krylov trace", progress) as advance:
         try:
-            run = lanczos(op, s, start=random_probes(op, 1, g, distribution)[:, 0], keep_basis=True, advance=advance)
+            run = lanczos(op, s, start=random_probes(op, 1, g, distribution)[:, 0], keep_basis=True, advance=advance,
+                          stop=stop)
         except KeyboardInterrupt as exc:
             raise EstimationInterrupted("Krylov trace interrupted during its Lanczos phase") from exc
         K = run.basis.T  # (n, s')
@@ -344,3 +358,33 @@ def krylov_trace(
         "krylov-hutchinson", interrupted,
         {"krylov_dim": int(K.shape[1]), "exact_part": exact_part, "residual_samples": samples},
     )
+
+
+def _variance_stop(n: int, budget: int, lookahead: int = 2):
+    """Stop rule of :func:`krylov_trace`: end the Krylov phase when it stops paying for itself.
+
+    After step ``j`` the predicted variance is ``V_j = F_j / (N − j)`` with
+    ``F_j = F − ‖T_j‖_F² − 2β_j²`` the Frobenius mass left outside the Krylov space;
+    ``F = n (α_1² + β_1²)``.  Stop when ``V_j`` rose over the last ``lookahead`` steps
+    (the mass captured per step fell below the mass per remaining probe), or ``F_j``
+    falls below 0 (the one-probe ``F`` was an underestimate: the Krylov space then
+    holds most of the mass already).
+    """
+    state = {"F": None, "best": None, "since": 0}
+
+    def stop(alpha, beta) -> bool:
+        j = len(alpha)
+        if state["F"] is None:
+            state["F"] = n * (alpha[0] ** 2 + beta[0] ** 2)
+        T2 = float(np.sum(np.square(alpha)) + 2 * np.sum(np.square(beta[:-1])))
+        F_res = state["F"] - T2 - 2 * beta[-1] ** 2
+        if F_res <= 0:
+            return True
+        V = F_res / max(budget - j, 1)
+        if state["best"] is None or V < state["best"]:
+            state["best"], state["since"] = V, 0
+            return False
+        state["since"] += 1
+        return state["since"] >= lookahead
+
+    return stop

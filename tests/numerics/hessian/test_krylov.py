@@ -83,3 +83,19 @@ def test_lanczos_rejects_bad_steps(bad):
     op, _ = narrow_bulk(n=50, k=2)
     with pytest.raises(ValueError, match="num_steps"):
         lanczos(op, bad)
+
+
+def test_krylov_trace_stop_rule():
+    """krylov_fraction=None: few Krylov steps without outliers, more with them; the estimate stays unbiased."""
+    rng = np.random.default_rng(2)
+    n = 300
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    flat = rng.uniform(0.5, 1.5, n)
+    spiky = np.concatenate([rng.uniform(100, 200, 5), flat[5:]])
+    dims = {}
+    for name, lam in (("flat", flat), ("spiky", spiky)):
+        op = MatrixOperator((Q * lam) @ Q.T)
+        est = krylov_trace(op, 100, seed=0, krylov_fraction=None)
+        dims[name] = est.details["krylov_dim"]
+        assert est.details["krylov_dim"] <= 50 and est.relative_error(lam.sum()) < 0.05
+    assert dims["flat"] < dims["spiky"]
