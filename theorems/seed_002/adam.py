@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from numerics import steepest_descent as sd
 from numerics.backends import MP, fraction_str
 from numerics.exact_linalg import F0, F1, _vec_from_str, _vec_str
-from numerics.steepest_descent import _safe_norm, steepest_descent_lp
+from numerics.steepest_descent import _safe_norm
 from theorems.seed_002.search import _certify, _condition, _fmt, _must, _num, _SearchStatement, _sgn
 from theorems.seed_002.sign import LINF_NORMALISED, gradient_vectors
 
@@ -204,7 +204,10 @@ class AdamSignLimit(_SearchStatement):
                 # the exact error is ε/(g_min+ε): slope 1 in log-log up to ~1e-6 over ε ≤ 1e-6·g_min
                 _condition(state, "rate_fitted_slope_minus_1", abs(float(slope) - 1.0), 0.01,
                            "fitted log-log slope of ‖u_ε − sign g‖∞ against ε (the claimed rate ε¹)")
-            d_lp, v_lp = steepest_descent_lp(gf)
+            d_lp, v_lp = sd.steepest_descent_lp(gf)
+            # HiGHS works to ~1e-7 relative: the LP optimum over the ℓ∞ ball must equal ⟨g, lim u_ε⟩ = ‖g‖₁
+            _condition(state, "lp_optimum_vs_limit_rel", abs(v_lp - float(gf @ lim)) / float(np.sum(np.abs(gf))), 1e-7,
+                       "the ℓ∞ steepest-descent LP optimum vs ⟨g, sign g⟩ (the limit attains it)")
             state["lp_agree"] += int(abs(float(np.sum(np.abs(gf))) - float(gf @ lim)) <= 1e-12 * float(np.sum(np.abs(gf)))
                                      and abs(v_lp - float(gf @ lim)) <= 1e-9 * float(np.sum(np.abs(gf))))
 

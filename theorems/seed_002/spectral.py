@@ -354,6 +354,13 @@ class SpectralSteepestDescent(_SearchStatement):
         if nuc > 0:
             state["pga_rel_gap"] = max(state["pga_rel_gap"], (nuc - v_pga) / nuc)
             state["dual_rel_gap"] = max(state["dual_rel_gap"], (v_dual - nuc) / nuc)
+            # the direct solvers are verdict conditions too: a feasible point (PGA) cannot beat ‖G‖_*, and the
+            # factorised dual (BFGS, gradient tolerance 1e-10 relative) matches it to ~1e-12 (1e-6 leaves room
+            # for κ up to 1e6)
+            _condition(state, "pga_value_above_nuclear_rel", (v_pga - nuc) / nuc, 1e-9,
+                       "projected gradient ascent (feasible points) never exceeds the nuclear norm")
+            _condition(state, "dual_bfgs_vs_nuclear_rel", abs(v_dual - nuc) / nuc, 1e-6,
+                       "factorised dual min ½‖A‖_F² + ½‖A⁻¹G‖_F² (BFGS) equals the nuclear norm")
         best_lower = max(v_pga, float(np.sum(Gf * P)))
         best_upper = min(v_dual, nuc) if not zero else 0.0
         D_best = D_pga if v_pga >= float(np.sum(Gf * P)) else P
