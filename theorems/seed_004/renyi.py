@@ -14,9 +14,11 @@ standard ones are checked on a two-layer linear network f(x) = w₂ᵀW₁x at a
   the normalised spectrum, and H_α, change -- the invariance claim read for this reparametrisation is refuted
   with a certified counterexample.
 
-``seed-004/renyi-kendall`` (empirical): over a population of small tanh networks trained with different
-learning rates, batch sizes and widths, Kendall's τ between Rényi sharpness (α = 2) and the generalisation
-gap (test − train loss) is positive (one-sided exact test), with a shuffled-gap control.
+``seed-004/renyi-kendall`` (empirical): over a population of small tanh networks trained on one data set with
+different learning rates, batch sizes and initialisations, each to the same training loss, Kendall's τ between
+Rényi sharpness (α = 2) and the generalisation gap (test − train loss) is positive (one-sided exact test), with a
+shuffled-gap control. (Without the equal-loss stop, training progress confounds both: a first version with a
+fixed step budget gave τ ≈ −0.3 to −0.4, driven by under-trained small-learning-rate models.)
 """
 
 from __future__ import annotations
@@ -195,18 +197,22 @@ def _hessian_fd(model, theta, h: float = 1e-5) -> np.ndarray:
     return 0.5 * (H + H.T)
 
 
+#: every model of the population is trained to this training loss (the teacher's noise level is 0.3²/2 = 0.045)
+TRAIN_LOSS = 0.02
+
+
 class RenyiKendall(Statement):
     id = "seed-004/renyi-kendall"
     title = "Rényi sharpness (α = 2) rank-correlates with the generalisation gap (Kendall τ > 0)"
     claim = "Rényi sharpness strongly correlates with generalisation, measured by Kendall's rank correlation."
     reading = ("Population of two-layer tanh networks (4 inputs, width 8) fitting one noisy tanh teacher data set "
-               "(N = 24), trained with SGD+momentum for 600 steps, learning rate ∈ {0.003, 0.01, 0.03, 0.1}, batch ∈ "
-               "{4, 24}, independent initialisations; Rényi sharpness = −H_2 of the normalised |spectrum| of the exact-gradient finite-difference "
+               "(N = 24), trained with SGD+momentum to the same training loss 0.02 (at most 20 000 steps), learning "
+               "rate ∈ {0.001, 0.003, 0.01, 0.03}, batch ∈ {4, 24}, independent initialisations; Rényi sharpness = −H_2 of the normalised |spectrum| of the exact-gradient finite-difference "
                "Hessian at the end; generalisation gap = test loss (2000 fresh samples) − train loss; one-sided exact "
                "Kendall test of τ > 0 at α = 0.05 over 16 models (quick) / 48 (full). 'Strongly' is not quantified "
                "by the seed: the verdict is on the sign, τ is reported.")
     empirical = True
-    expected = "refuted"  # seed 0: τ < 0 significantly in this small population (seed 1: undecided)
+    expected = "undecided"
     few_mutants_reason = "empirical verdict: a shuffled-gap control must show no correlation"
 
     def mutants(self):
@@ -220,17 +226,18 @@ class RenyiKendall(Statement):
         return X, y, Xt, yt
 
     def _model(self, k: int, data, rng: np.random.Generator):
-        """Model k: one data set for the whole population; learning rate, batch size and initialisation vary."""
+        """Model k: one data set for the whole population; learning rate, batch size and initialisation vary;
+        every model is trained to the same training loss, so the gap compares generalisation, not progress."""
         X, y, Xt, yt = data
-        lr = (0.003, 0.01, 0.03, 0.1)[k % 4]
+        lr = (0.001, 0.003, 0.01, 0.03)[k % 4]
         batch = (4, 24)[(k // 4) % 2]
         model = sn.TwoLayerTanh(X, y, width=8)
         theta0 = rng.standard_normal(model.n_params) * 0.5
-        theta, _, _ = sn.train(model, theta0, "sgdm", lr, 600, rng, batch=batch)
+        theta, _, steps = sn.train(model, theta0, "sgdm", lr, 20_000, rng, batch=batch, stop_loss=TRAIN_LOSS)
         eig = np.linalg.eigvalsh(_hessian_fd(model, theta))
         sharp = -spectral_renyi_entropy(eig, 2.0, policy="abs")
         gap = model.loss(theta, Xt, yt) - model.loss(theta)
-        return sharp, gap, {"lr": lr, "batch": batch}
+        return sharp, gap, {"lr": lr, "batch": batch, "steps": steps, "reached": model.loss(theta) <= TRAIN_LOSS}
 
     def check(self, effort: str = "quick"):
         t0 = time.perf_counter()
@@ -238,6 +245,7 @@ class RenyiKendall(Statement):
         rng = np.random.default_rng(7919 * (run_seed() + 1))
         data = self._data(rng)
         rows = [self._model(k, data, rng) for k in range(n)]
+        short = sum(1 for r in rows if not r[2]["reached"])
         sharp = np.array([r[0] for r in rows])
         gap = np.array([r[1] for r in rows])
         tau, p = kendall_tau(sharp, gap)
@@ -246,7 +254,9 @@ class RenyiKendall(Statement):
         _, p_c_neg = kendall_tau(-sharp, shuffled)
         control_ok = p_c >= NULL_ALPHA and p_c_neg >= NULL_ALPHA
         _, p_neg = kendall_tau(-sharp, gap)
-        if not control_ok:
+        if short:  # the comparison is at equal training loss only if every model reached it
+            verdict = Verdict.UNDECIDED
+        elif not control_ok:
             verdict = Verdict.INCONSISTENT
         elif p < ALPHA:
             verdict = Verdict.HOLDS
@@ -259,6 +269,8 @@ class RenyiKendall(Statement):
               "test": "scipy.stats.kendalltau (τ_b), alternative='greater'", "n_models": n, "tau": tau, "p_greater": p,
               "p_less": p_neg, "control_shuffled_gap": {"tau": tau_c, "p_greater": p_c, "p_less": p_c_neg,
                                                         "ok": control_ok},
+              "models_not_reaching_the_training_loss": short,
+              "steps_median": float(np.median([r[2]["steps"] for r in rows])),
               "sharpness_range": [float(sharp.min()), float(sharp.max())], "gap_range": [float(gap.min()), float(gap.max())]}
         return self.result(verdict, ev, None, t0)
 
