@@ -46,10 +46,12 @@ def test_a_refuted_statement_releases_its_time(tmp_path):
     c = Campaign([easy, true], 3.0, workers=0, seed=0, db_root=str(tmp_path))
     rows = {r["id"]: r for r in c.run()}
     killed = rows["my/shannon<=H_half/2"]
-    assert killed["verdict"] == "refuted" and killed["slices"] == 1
+    assert killed["verdict"] == "refuted"
     survivor = rows["my/renyi-2<=shannon"]
     assert survivor["verdict"] == "no counterexample"
-    assert survivor["slices"] > 1 and survivor["seconds"] > killed["seconds"]
+    # the whole budget was used, and the survivor got all of it after the kill
+    assert survivor["slices"] > killed["slices"] and survivor["seconds"] > killed["seconds"]
+    assert survivor["seconds"] + killed["seconds"] >= 0.8 * 3.0
 
 
 def _fuzz_cmd(db, budget, *args):
