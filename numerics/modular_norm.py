@@ -68,7 +68,8 @@ def parse_layout(layout: str) -> list[Tensor]:
             raise ValueError(f"shape {shape!r} in layout {layout!r} has a dimension < 1")
         want = {"linf": 1, "spectral": 2, "columns": 2}[role]
         if len(dims) != want or (role == "spectral" and dims != (2, 2)):
-            raise ValueError(f"role {role!r} needs shape {'n' if want == 1 else ('2x2' if role == 'spectral' else 'mxk')},"
+            need = "n" if want == 1 else ("2x2" if role == "spectral" else "mxk")
+            raise ValueError(f"role {role!r} needs shape {need},"
                              f" got {shape!r}")
         out.append(Tensor(role, dims))
     return out

@@ -93,7 +93,8 @@ class TwoLayerLinear(_Model):
 
     def hessian_diagonal(self, theta):
         W1, w2 = self.unpack(theta)
-        return np.concatenate([np.outer(w2**2, np.diag(self.sigma)).ravel(), np.einsum("ij,jk,ik->i", W1, self.sigma, W1)])
+        second = np.einsum("ij,jk,ik->i", W1, self.sigma, W1)  # (W₁ Σ W₁ᵀ)_ii
+        return np.concatenate([np.outer(w2**2, np.diag(self.sigma)).ravel(), second])
 
     def first_layer(self) -> slice:
         return slice(0, self.width * self.X.shape[1])

@@ -62,8 +62,9 @@ def controls(a, b, a_name: str, b_name: str, null_a=None, null_b=None, seed: int
     are given)."""
     out = {}
     sw = one_sided(b, a, a_name, b_name, seed, log)  # labels exchanged: "a" now holds b's numbers
+    main_holds = one_sided(a, b, a_name, b_name, seed, log)["outcome"] == "holds"
     out["swapped_labels"] = {"outcome": sw["outcome"], "p_less": sw["p_less"],
-                             "ok": sw["outcome"] != "holds" or one_sided(a, b, a_name, b_name, seed, log)["outcome"] != "holds"}
+                             "ok": sw["outcome"] != "holds" or not main_holds}
     if null_a is not None:
         nm = null_name or a_name
         nl = one_sided(null_a, null_b, f"{nm}(seeds 1)", f"{nm}(seeds 2)", seed, log)

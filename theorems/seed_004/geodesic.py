@@ -118,7 +118,8 @@ geodesic_first_order = Inequality(
     size=lambda x: x["d"], quick_examples=40, full_examples=800,
     extra_mutants=lambda s: [s.mutant("plain sharpness tr H invariant too", lhs_float=_pf, rhs_float=_pmf,
                                       lhs_exact=_pb, rhs_exact=_pmb),
-                            s.mutant("Σ|θ_i|H_ii invariant", lhs_float=_wf, rhs_float=_wmf, lhs_exact=_wb, rhs_exact=_wmb)],
+                            s.mutant("Σ|θ_i|H_ii invariant", lhs_float=_wf, rhs_float=_wmf, lhs_exact=_wb,
+                                     rhs_exact=_wmb)],
     proof="(αu_i)²·(v_i/α)²Σ_ii = u_i²v_i²Σ_ii and (v_i/α)²·(αu_i)²Σ_ii likewise: each term θ_i²H_ii is u_i²v_i²Σ_ii.",
     expected="holds",
 )

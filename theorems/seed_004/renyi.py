@@ -207,7 +207,8 @@ class RenyiKendall(Statement):
     claim = "Rényi sharpness strongly correlates with generalisation, measured by Kendall's rank correlation."
     reading = ("Population of two-layer tanh networks (4 inputs, width 8) fitting one noisy tanh teacher data set "
                "(N = 24), trained with SGD+momentum to the same training loss 0.02 (at most 20 000 steps), learning "
-               "rate ∈ {0.001, 0.003, 0.01, 0.03}, batch ∈ {4, 24}, independent initialisations; Rényi sharpness = −H_2 of the normalised |spectrum| of the exact-gradient finite-difference "
+               "rate ∈ {0.001, 0.003, 0.01, 0.03}, batch ∈ {4, 24}, independent initialisations; Rényi sharpness "
+               "= −H_2 of the normalised |spectrum| of the exact-gradient finite-difference "
                "Hessian at the end; generalisation gap = test loss (2000 fresh samples) − train loss; one-sided exact "
                "Kendall test of τ > 0 at α = 0.05 over 16 models (quick) / 48 (full). 'Strongly' is not quantified "
                "by the seed: the verdict is on the sign, τ is reported.")
@@ -271,7 +272,8 @@ class RenyiKendall(Statement):
                                                         "ok": control_ok},
               "models_not_reaching_the_training_loss": short,
               "steps_median": float(np.median([r[2]["steps"] for r in rows])),
-              "sharpness_range": [float(sharp.min()), float(sharp.max())], "gap_range": [float(gap.min()), float(gap.max())]}
+              "sharpness_range": [float(sharp.min()), float(sharp.max())],
+              "gap_range": [float(gap.min()), float(gap.max())]}
         return self.result(verdict, ev, None, t0)
 
 
