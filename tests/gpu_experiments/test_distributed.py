@@ -54,7 +54,7 @@ def _rank_main(rank: int, world: int, port: int, argv: list[str], queue) -> None
         queue.put((rank, repr(exc)))
 
 
-def run_ranks(argv: list[str], world: int = 2, timeout: float = 120.0) -> list:
+def run_ranks(argv: list[str], world: int = 2, timeout: float = 600.0) -> list:
     """The exit status of ``main(argv)`` on each of ``world`` forked ranks."""
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
@@ -65,7 +65,10 @@ def run_ranks(argv: list[str], world: int = 2, timeout: float = 120.0) -> list:
     results = {}
     try:
         for _ in procs:
-            rank, rc = queue.get(timeout=timeout)
+            try:
+                rank, rc = queue.get(timeout=timeout)  # generous: a loaded shared machine is 10x slower
+            except Exception as exc:  # queue.Empty
+                raise AssertionError(f"ranks did not finish within {timeout} s: {results}") from exc
             results[rank] = rc
     finally:
         for p in procs:
