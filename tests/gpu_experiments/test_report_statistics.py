@@ -69,13 +69,13 @@ def test_vectorised_rank_p_equals_the_loop_with_ties():
     from gpu_experiments.report_statistics import exact_rank_p, kendall, spearman
 
     rng = np.random.default_rng(3)
-    for _ in range(5):
-        x = rng.integers(0, 4, 6).astype(float)  # ties on purpose
-        y = rng.integers(0, 4, 6).astype(float)
+    for _ in range(3):
+        x = rng.integers(0, 3, 5).astype(float)  # ties on purpose
+        y = rng.integers(0, 3, 5).astype(float)
         for stat in (kendall, spearman):
             if stat(x, y) != stat(x, y):
                 continue
             looped = np.mean([abs(stat(x, y[list(p)])) >= abs(stat(x, y)) - 1e-12
-                              for p in itertools.permutations(range(6))])
+                              for p in itertools.permutations(range(5))])
             assert exact_rank_p(x, y, stat) == pytest.approx(looped)
             assert exact_rank_p(x, y, lambda a, b, s=stat: s(a, b)) == pytest.approx(looped)  # generic path
