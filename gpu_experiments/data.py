@@ -184,7 +184,8 @@ def synthetic_cifar(num_train: int = 50_000, num_test: int = 10_000, seed: int =
             raise ValueError(f"{name} must be an integer >= 10, got {v!r}")
     g = torch.Generator().manual_seed(seed)
     # smooth class templates: low-resolution noise upsampled, so convolutions have something to find
-    templates = F.interpolate(torch.randn(10, 3, 8, 8, generator=g), size=(32, 32), mode="bilinear", align_corners=False)
+    templates = F.interpolate(torch.randn(10, 3, 8, 8, generator=g), size=(32, 32), mode="bilinear",
+                              align_corners=False)
 
     def draw(n):
         y = torch.arange(n) % 10

@@ -30,7 +30,7 @@ import mpmath
 import numpy as np
 
 from numerics.backends import MP
-from numerics.validation import as_distribution, as_float_vector, check_alpha
+from numerics.validation import as_distribution, check_alpha
 
 _SPLITTER = 134217729.0  # 2**27 + 1, Veltkamp splitting constant
 

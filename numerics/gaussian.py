@@ -19,7 +19,8 @@ Stability notes (why the float code is not the textbook formula):
 
 References: S. Kullback, Information Theory and Statistics (1959) (Gaussian KL);
 D. McAllester, "PAC-Bayesian model averaging" (COLT 1999) and A. Maurer, "A note on the
-PAC Bayesian theorem" (2004) (the ``log(2√N/δ)`` form); statements ``thm-3.3/*`` and ``thm-3.4/*`` in docs/statements.md.
+PAC Bayesian theorem" (2004) (the ``log(2√N/δ)`` form); statements ``thm-3.3/*`` and ``thm-3.4/*`` in
+docs/statements.md.
 """
 
 from __future__ import annotations

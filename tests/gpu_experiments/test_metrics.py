@@ -276,7 +276,9 @@ def test_sam_off_and_hessian_rows_without_private_keys(exact_case):
 
 
 def test_rmed_without_structural_zeros():
-    """A pixel that is 0 in every image gives its first-layer weights a zero Hessian row: left out, plain R_med ∞ or not."""
+    """A pixel that is 0 in every image gives its first-layer weights a zero Hessian row.
+
+    The row is left out; plain R_med is ∞ or not."""
     model = _model(3)
     X, y = _data(seed=3)
     X[:, :, :3, :] = 0.0  # 18 of 36 pixels always 0: 54 of the first layer's 108 weights are structural zeros
