@@ -97,8 +97,9 @@ class Inequality(Statement):
         side_atol: an absolute allowance on top (for sides computed by cancellation, whose
             float error is absolute, not relative: e.g. a total variation of near-uniform p).
         trivial: float (derived) input -> True for cases that say nothing (n = 1, both sides
-            0); default: both sides below ``scale_floor``.
-        near_tol: a non-trivial case with relative margin below this is a near-equality hit.
+            0); default: both sides below ``min(scale_floor, 1e-12)``.
+        near_tol: a non-trivial case with ``rhs − lhs ≤ near_tol·max(|lhs|, |rhs|)`` is a
+            near-equality hit (inequalities only).
         extremiser_distance: optional float (derived) input -> distance to the known
             extremiser of the bound (reported at the tightest case).
         exact_samples: how many searched cases (a seeded sample) are compared with the exact sides.
@@ -300,11 +301,14 @@ class Inequality(Statement):
         # saw, so the deviation measures the float library alone, not the rounding of its inputs
         xr = _exact_view(xf, xd)
         sides = None
-        for p in (prec, 2 * prec, 4 * prec):
+        for p in (prec, 2 * prec, 4 * prec, 8 * prec):
             with Arb(p) as B:
                 le, re = self.lhs_exact(xr, B), self.rhs_exact(xr, B)
                 sides = [_ball_of(le), _ball_of(re)]
-            if all(not s.is_finite() or s.rad() < 1e-20 * (abs(s.mid()) + 1e-300) for s in sides):
+            # done when each side is a narrow ball or an exact infinity; a NaN ball (e.g. log of a
+            # ball that straddles 0 near p = 1) asks for more precision
+            if all(_infinite_sign(s) != 0 if not s.is_finite() else s.rad() < 1e-20 * (abs(s.mid()) + 1e-300)
+                   for s in sides):
                 break
         mids = [float(s.mid()) if s.is_finite() else 0.0 for s in sides]
         scale = max([abs(m) for m in mids] + [self.scale_floor])
@@ -371,14 +375,14 @@ class Inequality(Statement):
         if rel < state["min_rel_margin"]:
             state["min_rel_margin"], state["argmin"] = rel, x
         trivial = self.trivial(xf) if self.trivial is not None else (
-            abs(lhs) <= self.scale_floor and abs(rhs) <= self.scale_floor)
+            max(abs(lhs), abs(rhs)) <= min(self.scale_floor, 1e-12))
         if trivial or not math.isfinite(rel):
             return
         state["nontrivial"] += 1
         if rel < state["min_rel_nontrivial"]:
             state["min_rel_nontrivial"], state["argmin_nontrivial"] = rel, x
-        if rel <= self.near_tol:
-            state["near_hits"] += 1
+        if self.relation == "<=" and rhs - lhs <= self.near_tol * max(abs(lhs), abs(rhs)):
+            state["near_hits"] += 1  # relative to the sides themselves, not to scale_floor
         if self.relation == "<=" and rhs > 0 and lhs >= 0:
             ratio = lhs / rhs
             if ratio > state["max_ratio"]:

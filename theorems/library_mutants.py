@@ -28,7 +28,12 @@ from theorems.statement import Verdict, seeded_run
 
 #: the float libraries the statements are written against
 MODULES = ("numerics.entropy", "numerics.divergence", "numerics.spectrum", "numerics.channel",
-           "numerics.gaussian", "numerics.cv_limit", "numerics.steepest_descent")
+           "numerics.gaussian", "numerics.cv_limit", "numerics.steepest_descent", "numerics.modular_norm",
+           "numerics.prodigy", "numerics.sharpness", "numerics.rmed")
+
+#: exact twins and helpers that return no float quantity
+_NOT_FLOAT = ("_mp", "_b", "_exact")
+_HELPERS = ("check_", "parse_", "split")
 
 
 def float_functions() -> dict[str, object]:
@@ -40,7 +45,7 @@ def float_functions() -> dict[str, object]:
         except ModuleNotFoundError:
             continue
         for attr, fn in vars(mod).items():
-            if (attr.startswith("_") or attr.endswith("_mp") or not inspect.isfunction(fn)
+            if (attr.startswith(("_",) + _HELPERS) or attr.endswith(_NOT_FLOAT) or not inspect.isfunction(fn)
                     or fn.__module__ != name):
                 continue
             out[f"{name}.{attr}"] = fn

@@ -703,8 +703,12 @@ class UniqueUpToBijection(Statement):
         return self.result(Verdict.HOLDS, evidence, None, t0)
 
     def mutants(self) -> list[Statement]:
-        return [UniqueUpToBijection(id=f"{self.id}~sign(x) is sufficient too", expected=None,
-                                    claimed_sufficient=("sign(x)",))]
+        def claiming(name, *stats):
+            return UniqueUpToBijection(id=f"{self.id}~{name}", expected=None, claimed_sufficient=stats)
+
+        return [claiming("sign(x) is sufficient too", "sign(x)"),
+                claiming("tanh² is sufficient too", "tanh(μx/σ²)²"),
+                claiming("every statistic is sufficient", *_NON_INJECTIVE)]
 
 
 uniqueness_bijection = UniqueUpToBijection()
