@@ -33,10 +33,10 @@ is 0.0625) and Holm's step-down adjustment of the t-test p-values over all
 labels compared with the baseline on one architecture (Adam and SGD included,
 which makes the tanh-Lion verdicts more conservative).  Degenerate cases:
 all-zero differences give p = 1; identical non-zero differences have no
-t-statistic and count as p = 1 too (not significant) -- both stay in Holm's
+t-statistic and count as p = 1 too (inconclusive) -- both stay in Holm's
 family.  Verdict: ``yes`` when the mean difference is positive and the
 Holm-adjusted p < ``study.alpha``; ``no (worse)`` when it is negative with
-adjusted p < α; otherwise ``not significant``.  A diverged run is reported
+adjusted p < α; otherwise ``inconclusive``.  A diverged run is reported
 (count per label) and its seed is left out of that label's paired test.  Time
 to target: the first step (and training seconds) at which the learning curve
 reaches ``study.target_fraction`` of the baseline's mean final accuracy;
@@ -307,8 +307,9 @@ def paired_comparison(variant: dict, baseline: dict, num_test: int | None = None
 
 
 def verdict(mean_difference: float, adjusted_p: float, alpha: float) -> str:
+    """``yes`` / ``no (worse)`` when the Holm-adjusted t-test decides at α, else ``inconclusive``."""
     if not (adjusted_p == adjusted_p) or adjusted_p >= alpha:
-        return "not significant"
+        return "inconclusive"
     return "yes" if mean_difference > 0 else "no (worse)"
 
 
@@ -454,7 +455,10 @@ def write_study_report(study_dir: str, preset: str | None = None, *, figures: bo
              f"and data order), differences in whole test images; p-values: paired t-test and exact Wilcoxon "
              f"signed-rank (its smallest two-sided value with 5 pairs is 0.0625); Holm-adjusted over all labels "
              f"compared with the baseline on an architecture; verdict at α = {res['alpha']} on the Holm-adjusted "
-             f"t-test; diverged runs are counted and left out of the tests. Hessian metrics and the "
+             f"t-test, *inconclusive* otherwise. The t-test assumes normal paired differences, which 5 pairs cannot "
+             f"check; no exact test (Wilcoxon, sign-flip) can go below 0.0625 with 5 pairs, so every yes/no here "
+             f"rests on that assumption (the exact Wilcoxon p beside it shows how far). Effect: Δ = mean ± SD of "
+             f"the paired differences. Diverged runs are counted and left out of the tests. Hessian metrics and the "
              f"measure-ranking table: [main/report.md](main/report.md).")
     L.append("")
     for arch, a in res["archs"].items():

@@ -184,7 +184,7 @@ def test_paired_comparison_edge_cases():
     shift = paired_comparison(better, acc, num_test=360)
     assert shift["mean_difference"] == pytest.approx(one) and shift["sd_difference"] == 0.0
     assert math.isnan(shift["t_p"]) and "degenerate" in shift
-    assert verdict(shift["mean_difference"], holm([shift["t_p"]])[0], 0.05) == "not significant"
+    assert verdict(shift["mean_difference"], holm([shift["t_p"]])[0], 0.05) == "inconclusive"
     assert shift["wilcoxon_p"] == pytest.approx(0.0625)  # the smallest exact two-sided value with 5 pairs
     only_common = paired_comparison({0: 1.0, 5: 2.0}, {0: 0.0, 1: 3.0})
     assert only_common["seeds"] == [0] and math.isnan(only_common["t_p"])
@@ -193,8 +193,8 @@ def test_paired_comparison_edge_cases():
 def test_verdict_rules():
     assert verdict(1.2, 0.01, 0.05) == "yes"
     assert verdict(-1.2, 0.01, 0.05) == "no (worse)"
-    assert verdict(1.2, 0.05, 0.05) == "not significant"
-    assert verdict(1.2, math.nan, 0.05) == "not significant"
+    assert verdict(1.2, 0.05, 0.05) == "inconclusive"
+    assert verdict(1.2, math.nan, 0.05) == "inconclusive"
 
 
 def test_time_to_target():
