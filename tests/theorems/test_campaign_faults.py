@@ -138,16 +138,16 @@ def test_torn_last_line_is_skipped_with_a_warning_and_not_glued_to_the_next(tmp_
 
 
 def test_corrupt_state_file_starts_that_statement_afresh(tmp_path):
-    ref = "lemma-3.6"
+    ref, sid = str(ROOT / "examples" / "my_statement.py") + ":claims#0", "my/renyi-2<=shannon"
     db = CampaignDB(tmp_path)
-    db.state_path(ref).parent.mkdir(parents=True, exist_ok=True)
-    db.state_path(ref).write_text('{"cases": 12, "best_rel')
+    db.state_path(sid).parent.mkdir(parents=True, exist_ok=True)
+    db.state_path(sid).write_text('{"cases": 12, "best_rel')
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         row = fuzz_one(ref, 0.6, seed=0, db_root=str(tmp_path))
     assert any("corrupt state file" in str(x.message) for x in w)
     assert row["verdict"] == "no counterexample" and row["cases"] > 0
-    assert json.loads(db.state_path(ref).read_text())["cases"] == row["cases"]  # rewritten whole
+    assert json.loads(db.state_path(sid).read_text())["cases"] == row["cases"]  # rewritten whole
 
 
 def test_interrupted_report_says_not_run_for_statements_never_started(tmp_path, faulty):
