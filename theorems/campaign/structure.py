@@ -158,6 +158,11 @@ def spectrum_variants(lam: np.ndarray, rng: np.random.Generator) -> list[np.ndar
     out.append(w)
     t = 10.0 ** rng.uniform(-6, -0.2)
     out.append(np.clip(lo * (lam / lo) ** t, lo, hi))
+    # two-valued at a smaller condition number κ' = κ^u (still inside [lo, hi]), any split
+    u = rng.uniform(0, 1)
+    w = np.full(n, lo)
+    w[rng.permutation(n)[:int(rng.integers(1, n))]] = min(lo * (hi / lo) ** u, hi)
+    out.append(w)
     return [np.asarray(w, float) for w in out]
 
 
