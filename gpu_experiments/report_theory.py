@@ -30,7 +30,13 @@ from collections import defaultdict
 
 import numpy as np
 
-from numerics.entropy import tlogt_minus_t_plus_1
+from numerics.entropy_gap_bounds import (
+    c_of_kappa,  # noqa: F401  (re-exported for the report's tests)
+    paper_bound,
+    supremum_gap_fast,
+    two_valued_gap,  # noqa: F401
+)
+from numerics.entropy_gap_bounds import dimension_free_bound as _dimension_free_bound
 
 from .report_records import _num, _value
 
@@ -38,49 +44,9 @@ THM37_TOLERANCE = 0.05  # relative: the checker's "within 5 %" reading of the ap
 VACUOUS = "vacuous (κ = ∞)"
 
 
-def two_valued_gap(n, m, kappa):
-    """``G(n, m, κ)``: entropy gap of ``m`` eigenvalues ``κ`` and ``n − m`` eigenvalues 1 (vectorised)."""
-    n, m, kappa = np.broadcast_arrays(*(np.asarray(v, float) for v in (n, m, kappa)))
-    f = m / n
-    delta = kappa - 1.0
-    s = 1.0 + f * delta
-    d_hi = delta * (1.0 - f) / s  # κ/s − 1
-    d_lo = -f * delta / s  # 1/s − 1
-    out = f * tlogt_minus_t_plus_1(1.0 + d_hi, d_hi) + (1.0 - f) * tlogt_minus_t_plus_1(1.0 + d_lo, d_lo)
-    return out if out.ndim else float(out)
-
-
-def paper_bound(n: int, kappa: float) -> float:
-    """``B(n, κ) = G(n, 1, κ)``."""
-    return float(two_valued_gap(n, 1, kappa))
-
-
-def c_of_kappa(kappa: float) -> float:
-    """``c = κ log κ / (κ − 1)`` (1 at κ = 1)."""
-    return 1.0 if kappa == 1 else kappa * math.log(kappa) / (kappa - 1)
-
-
 def dimension_free_bound(kappa: float) -> float:
-    """``c − 1 − log c``, stable near κ = 1 (``c − 1 = u/2 + u²/12 + …`` with ``u = log κ``)."""
-    u = math.log(kappa)
-    cm1 = u / 2 + u * u / 12 if u < 1e-8 else u / -math.expm1(-u) - 1
-    return cm1 - math.log1p(cm1)
-
-
-def supremum_gap_fast(n: int, kappa: float) -> float:
-    """``G*(n, κ) = max_{1≤m≤n−1} G(n, m, κ)`` in O(1).
-
-    With ``s = 1 + (m/n)(κ − 1)``, ``G = c(1 − 1/s) − log s`` and ``dG/ds = (c − s)/s²``:
-    G is unimodal in s, hence in m, with its continuous maximum at
-    ``m* = n (c − 1)/(κ − 1)``; the integer maximum is at ``⌊m*⌋`` or ``⌈m*⌉`` (clipped to
-    ``[1, n − 1]``).  The tests compare it with the scan over all m.
-    """
-    if n < 2 or kappa == 1:
-        return 0.0
-    c = c_of_kappa(kappa)
-    m_star = n * (c - 1) / (kappa - 1)
-    candidates = {min(max(int(math.floor(m_star)), 1), n - 1), min(max(int(math.ceil(m_star)), 1), n - 1)}
-    return float(max(two_valued_gap(n, m, kappa) for m in candidates))
+    """``c − 1 − log c`` as a Python float (:func:`numerics.entropy_gap_bounds.dimension_free_bound`)."""
+    return float(_dimension_free_bound(kappa))
 
 
 def threshold_kappa(n: int) -> float:

@@ -30,127 +30,28 @@ What this module computes, every run:
 from __future__ import annotations
 
 import argparse
-import functools
 import math
 import time
 
 import numpy as np
 from hypothesis import strategies as st
-from scipy.optimize import brentq
 
-from numerics.entropy import entropy_gap, entropy_gap_mp, tlogt_minus_t_plus_1
+from numerics.entropy import entropy_gap, entropy_gap_mp
+from numerics.entropy_gap_bounds import (  # noqa: F401  (re-exported: the closed forms the statements check)
+    best_split,
+    c_of_kappa,
+    dimension_free_bound,
+    dimension_free_bound_exact,
+    paper_bound,
+    supremum_gap,
+    supremum_gap_exact,
+    threshold_kappa,
+    two_valued_gap,
+    two_valued_gap_exact,
+)
 from numerics.strategies import spectra
 from theorems import domain_checks as D
 from theorems.statement import Inequality, exactify, normalise_exact
-
-# ----------------------------------------------------------------------------
-# The closed forms
-# ----------------------------------------------------------------------------
-
-def two_valued_gap(n, m, kappa):
-    """``G(n, m, κ) = m κ log κ / S + log(n / S)``, ``S = m κ + n − m`` (float, vectorised).
-
-    Evaluated as ``f·φ(κ/s) + (1 − f)·φ(1/s)`` with f = m/n, s = 1 + f(κ − 1) and
-    ``φ(t) = t log t − t + 1 ≥ 0`` (the KL of the two-valued distribution from
-    uniform): no cancellation as κ → 1, where the textbook form loses
-    ~2·log10(1/(κ−1)) digits.
-    """
-    n, m, kappa = np.broadcast_arrays(*(np.asarray(v, float) for v in (n, m, kappa)))
-    f = m / n
-    delta = kappa - 1.0
-    s = 1.0 + f * delta
-    d_hi = delta * (1.0 - f) / s  # κ/s − 1
-    d_lo = -f * delta / s  # 1/s − 1
-    out = f * tlogt_minus_t_plus_1(1.0 + d_hi, d_hi) + (1.0 - f) * tlogt_minus_t_plus_1(1.0 + d_lo, d_lo)
-    return out if out.ndim else float(out)
-
-
-def two_valued_gap_exact(n, m, kappa, B):
-    kappa = B.num(kappa)
-    s = m * kappa + (n - m)
-    return m * kappa * B.log(kappa) / s + B.log(B.num(n) / s)
-
-
-def paper_bound(n, kappa):
-    """``B(n, κ) = G(n, 1, κ)``."""
-    return two_valued_gap(n, 1, kappa)
-
-
-def best_split(n: int, kappa: float) -> int:
-    """The m in 1..n−1 maximising G(n, m, κ) (exact search over all m)."""
-    if n < 2 or kappa == 1:
-        return 1
-    ms = np.arange(1, n)
-    return int(ms[np.argmax(two_valued_gap(n, ms, kappa))])
-
-
-def supremum_gap(n: int, kappa: float) -> float:
-    """``G*(n, κ) = max_m G(n, m, κ)``: the largest gap of any n-spectrum with condition number κ."""
-    if n < 2 or kappa == 1:
-        return 0.0
-    return float(two_valued_gap(n, best_split(n, kappa), kappa))
-
-
-def supremum_gap_exact(n: int, kappa, B):
-    """``G*(n, κ) = max_m G(n, m, κ)`` over every split m = 1..n−1 in backend B.
-
-    The maximum is taken in B (a ball containing the max, in Arb), not at a split chosen in
-    float: near a tie between two splits a float choice can pick the smaller one, and a
-    certified "lhs > rhs" against it would be false.
-    """
-    if n < 2 or kappa == 1:
-        return B.num(0)
-    return functools.reduce(B.max, (two_valued_gap_exact(n, m, kappa, B) for m in range(1, n)))
-
-
-def c_of_kappa(kappa):
-    kappa = np.asarray(kappa, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = kappa * np.log(kappa) / (kappa - 1)
-    return np.where(kappa == 1, 1.0, c)
-
-
-def dimension_free_bound(kappa):
-    """``c − 1 − log c`` with ``c = κ log κ / (κ − 1)``, stable near κ = 1 (series in u = log κ)."""
-    kappa = np.asarray(kappa, float)
-    u = np.log(kappa)
-    # c = u e^u/(e^u − 1) = u/(1 − e^{−u}); c − 1 − log c = (c−1)²/2 − (c−1)³/3 + ...: use log1p form
-    c = np.where(u < 1e-8, 1 + u / 2, u / -np.expm1(-np.where(u == 0, 1.0, u)))
-    cm1 = np.where(u < 1e-8, u / 2 + u * u / 12, c - 1)
-    return cm1 - np.log1p(cm1)
-
-
-def dimension_free_bound_exact(kappa, B):
-    if kappa == 1:  # c = κ log κ/(κ − 1) → 1 as κ → 1, and c − 1 − log c → 0 (the bound's limit)
-        return B.num(0)
-    kappa = B.num(kappa)
-    c = kappa * B.log(kappa) / (kappa - 1)
-    return c - 1 - B.log(c)
-
-
-def threshold_kappa(n: int) -> float | None:
-    """κ_n: above it m = 1 maximises G(n, ·, κ) (the paper's bound is the supremum).
-
-    Found as the largest root of ``G(n,1,κ) = max_{m≥2} G(n,m,κ)`` on a log grid of
-    κ in (1, 1e12], refined by Brent's method. None when m = 1 wins on the whole grid.
-    """
-    if n <= 2:
-        return None
-    ms = np.arange(2, n)
-
-    def deficit(k):
-        return float(two_valued_gap(n, 1, k) - np.max(two_valued_gap(n, ms, k)))
-
-    grid = np.exp(np.linspace(np.log1p(1e-4), np.log(1e12), 600))
-    d = np.array([deficit(k) for k in grid])
-    neg = np.flatnonzero(d < 0)
-    if neg.size == 0:
-        return None
-    i = neg[-1]
-    if i + 1 >= grid.size:
-        return math.inf
-    return brentq(deficit, grid[i], grid[i + 1], xtol=1e-12, rtol=1e-14)
-
 
 # ----------------------------------------------------------------------------
 # Statements
