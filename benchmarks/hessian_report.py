@@ -154,7 +154,7 @@ def exact_section(args):
     return cases
 
 
-def cached_cases(path) -> dict:
+def cached_cases(path, with_models: bool = False, args=None) -> dict:
     """Exact matrices from a pickle ``{(arch, stage): (H, G)}`` (numpy, float64) written by ``--save-matrices``."""
     import pickle
 
@@ -169,6 +169,10 @@ def cached_cases(path) -> dict:
             arch=arch, stage=stage, n=int(H.shape[0]), samples=args_samples(arch), trace=sa.trace,
             top=sa.top_eigenvalue, min=sa.min_eigenvalue, gap_abs=sa.entropy_gap, gap_ggn=sg.entropy_gap,
             train_s=float("nan"), exact_s=float("nan"), top10_share=float(top[:10].sum() / top.sum())))
+        if with_models:  # the same deterministic training as exact_section, without the dense matrices
+            model, loss_fn, data = trained_digits_model(
+                arch, stage, num_samples=args.train_samples[arch], hessian_samples=args.hessian_samples[arch])
+            cases[(arch, stage)].update(model=model, loss_fn=loss_fn, data=data)
     return cases
 
 
@@ -176,12 +180,16 @@ def args_samples(arch) -> int:
     return {"mlp": 256, "cnn": 64, "vit": 64}[arch]
 
 
+def _selected(cases, cells):
+    return {k: c for k, c in cases.items() if not cells or f"{k[0]}/{k[1]}" in cells}
+
+
 def trace_section(cases, args):
     rows = []
-    for (arch, stage), c in cases.items():
+    for (arch, stage), c in _selected(cases, args.trace_cells).items():
         op = MatrixOperator(c["H"])
         exact = float(np.sum(c["eH"]))
-        for b in args.budgets:
+        for b in args.trace_budgets.get(arch, args.budgets):
             seeds = range(args.seeds)
             e_h = rel_errors([hutchinson_trace(op, b, seed=s).value for s in seeds], exact)
             ests = [krylov_trace(op, b, seed=s) for s in seeds]
@@ -203,13 +211,17 @@ GAP_CONFIGS = {
 
 def gap_section(cases, args):
     rows = []
-    for (arch, stage), c in cases.items():
+    for (arch, stage), c in _selected(cases, args.cells).items():
         for policy in ("abs", "ggn"):
             op = MatrixOperator(c["H"] if policy == "abs" else c["G"], psd=policy == "ggn")
             exact = c["row"]["gap_abs"] if policy == "abs" else c["row"]["gap_ggn"]
             row = dict(arch=arch, stage=stage, policy=policy, budget=args.gap_budget)
             for name, kw in GAP_CONFIGS.items():
                 if name != "ours" and policy == "ggn":  # CPU time: the variants on the Hessian (abs) only
+                    continue
+                if name not in args.gap_configs:
+                    continue
+                if name == "low_memory" and args.low_memory_cells and f"{arch}/{stage}" not in args.low_memory_cells:
                     continue
                 t = time.perf_counter()
                 ests = [entropy_gap_estimate(op, args.gap_budget, policy=policy, seed=s, **kw) for s in range(args.seeds)]
@@ -239,8 +251,8 @@ def time_to_accuracy_section(cases, args):
         methods = {f"ours (N={b})": (b, lambda s, b=b: _ours_gap(c["model"], c["loss_fn"], c["data"], b, s))
                    for b in args.tta_budgets}
         if pyhessian_available():
-            for n_v in (1, 3):
-                for b in args.tta_budgets:
+            for b, n_v in args.tta_pyhessian:
+                if True:
                     methods[f"PyHessian (iter={b // n_v}, n_v={n_v})"] = (
                         b, lambda s, b=b, n_v=n_v: pyhessian_slq_gap(c["model"], c["loss_fn"], c["data"], b, s, "abs",
                                                                      n_v))
@@ -418,6 +430,12 @@ def main(argv=None):
     p.add_argument("--part", choices=["accuracy", "speed"], default=None,
                    help="run only sections 2-3 (accuracy) or 4, 5, 7 (speed) and save part_<name>.json")
     p.add_argument("--merge", action="store_true", help="render report.md/.json from the two parts")
+    p.add_argument("--tta-seeds", type=int, default=None, help="seeds of the time-to-accuracy section")
+    p.add_argument("--tta-cells", default="mlp/init", help="time-to-accuracy cells arch/stage,...")
+    p.add_argument("--cells", default=None, help="accuracy cells arch/stage,... (default: all nine)")
+    p.add_argument("--gap-configs", default="ours,adaptive,low_memory", help="entropy-gap variants to run")
+    p.add_argument("--trace-cells", default=None, help="trace cells arch/stage,... (default: all nine)")
+    p.add_argument("--low-memory-cells", default=None, help="cells of the low-memory variant (default: all)")
     p.add_argument("--matrices", default=None, help="load the exact matrices (accuracy part) from this pickle")
     p.add_argument("--save-matrices", default=None, help="save the exact matrices to this pickle")
     args = p.parse_args(argv)
@@ -439,15 +457,26 @@ def main(argv=None):
     args.train_samples = {"mlp": None, "cnn": 600, "vit": 600}
     args.hessian_samples = {"mlp": 256, "cnn": 64, "vit": 64}
     args.budgets = [100, 300]
+    # CPU time on a shared machine: 100 products only on the smallest model (CNN, n = 868)
+    args.trace_budgets = {"cnn": [100, 300], "mlp": [300], "vit": [300]}
+    args.cells = [c for c in (args.cells or "").split(",") if c]
+    args.trace_cells = [c for c in (args.trace_cells or "").split(",") if c]
+    args.low_memory_cells = [c for c in (args.low_memory_cells or "").split(",") if c]
+    args.gap_configs = args.gap_configs.split(",")
     args.gap_budget = 300
-    args.tta_cases = [("mlp", "init"), ("cnn", "partial")] if not args.quick else [("mlp", "init")]
-    args.tta_budgets = [100, 300, 900]
-    args.tta_seeds = args.seeds
+    args.tta_cases = [tuple(c.split("/")) for c in args.tta_cells.split(",")]
+    # PyHessian's density re-orthogonalises in Python over lists of tensors: O(iter²) per probe, 35 s for
+    # iter=300 on the MLP under load -- so (products, n_v) pairs are chosen, not a full grid
+    args.tta_pyhessian = [(100, 1), (300, 1), (300, 3), (600, 3)]
+    args.tta_budgets = [100, 300, 600]
+    args.tta_seeds = min(args.seeds, args.tta_seeds) if args.tta_seeds else args.seeds
     args.reps = 20
     t0 = time.perf_counter()
     meta = dict(
         command="OPENBLAS_NUM_THREADS=1 python benchmarks/hessian_report.py --seeds "
-                f"{args.seeds}" + (" --quick" if args.quick else "") + " (--part accuracy and --part speed, then --merge)",
+                f"{args.seeds}" + (f" --tta-seeds {args.tta_seeds}" if args.tta_seeds else "")
+                + (" --quick" if args.quick else "")
+                + " --part accuracy|speed --save-matrices/--matrices FILE, then --merge",
         torch=torch.__version__, python=platform.python_version(), threads=args.threads, seeds=args.seeds,
         pyhessian=pyhessian_available(), machine=platform.machine(), load_before=os.getloadavg())
     if args.merge:
@@ -456,7 +485,10 @@ def main(argv=None):
         report = dict(meta=meta)
         parts = [args.part] if args.part else ["accuracy", "speed"]
         try:
-            cases = cached_cases(args.matrices) if args.matrices else exact_section(args)
+            if args.matrices:
+                cases = cached_cases(args.matrices, with_models="speed" in parts, args=args)
+            else:
+                cases = exact_section(args)
             if args.save_matrices:
                 import pickle
 
@@ -488,6 +520,8 @@ def main(argv=None):
     report["resnet_entropy_rerun"] = bool(args.resnet)
     mem = OUT / "memory.json"
     report["memory"] = json.loads(mem.read_text()) if mem.exists() else None
+    dist = OUT / "distributed.json"
+    report["distributed"] = json.loads(dist.read_text()) if dist.exists() else None
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "report.json").write_text(json.dumps(report, indent=2, default=float))
     (OUT / "report.md").write_text(render_markdown(report))
@@ -626,6 +660,22 @@ def render_markdown(r) -> str:
         ms = lambda k: _f(s.get(k) and s[k] * 1e3, "{:.2f}")  # noqa: E731
         L.append(f"| {s['model']} | {ms('pyhessian')} | {ms('ours_double_backward')} | {ms('ours_forward_over_reverse')} | "
                  f"{ms('gradient')} | {_f(s.get('ratio_ours_to_pyhessian'), '{:.2f}')} |")
+    dist = r.get("distributed")
+    L += ["", "## 9. Data-parallel products: 2 processes (gloo) vs 1 process", ""]
+    if dist:
+        L += [f"`python benchmarks/hessian_distributed.py`: tanh MLP (83 parameters, float64), 90 samples in 7 uneven "
+              f"batches, shards of {dist['local_samples'][0]} and {dist['local_samples'][1]} samples; "
+              f"wall {dist['wall_two_process_s']:.1f} s for the two processes (start-up included) vs "
+              f"{dist['wall_one_process_s']:.2f} s in one.", "",
+              "| quantity | one process | two processes (rank 0) | max relative difference | ranks bit-identical |",
+              "|---|---:|---:|---:|---|"]
+        for x in dist["rows"]:
+            if x["quantity"] == "unseeded":  # seed=None: a fresh seed, drawn on rank 0 and broadcast
+                x = dict(x, quantity="unseeded (seed=None: fresh draw, differs from the 1-process draw by design)")
+            L.append(f"| {x['quantity']} | {_f(x['one_process'], '{:.10g}')} | {_f(x['two_process_rank0'], '{:.10g}')} | "
+                     f"{x['max_rel_diff']:.1e} | {'yes' if x['ranks_identical'] else 'NO'} |")
+    else:
+        L.append("not measured (`python benchmarks/hessian_distributed.py`).")
     rs_all = r.get("resnet_entropy")
     if isinstance(rs_all, dict):
         rs_all = [rs_all]
