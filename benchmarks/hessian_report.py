@@ -429,7 +429,8 @@ def main(argv=None):
     p.add_argument("--resnet-entropy-child", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--part", choices=["accuracy", "speed"], default=None,
                    help="run only sections 2-3 (accuracy) or 4, 5, 7 (speed) and save part_<name>.json")
-    p.add_argument("--merge", action="store_true", help="render report.md/.json from the two parts")
+    p.add_argument("--merge", action="store_true", help="render report.md/.json from the parts")
+    p.add_argument("--part-suffix", default="", help="suffix of the part file (several accuracy runs)")
     p.add_argument("--tta-seeds", type=int, default=None, help="seeds of the time-to-accuracy section")
     p.add_argument("--tta-cells", default="mlp/init", help="time-to-accuracy cells arch/stage,...")
     p.add_argument("--cells", default=None, help="accuracy cells arch/stage,... (default: all nine)")
@@ -512,7 +513,7 @@ def main(argv=None):
         report["meta"]["load_after"] = os.getloadavg()
         if args.part:
             OUT.mkdir(parents=True, exist_ok=True)
-            (OUT / f"part_{args.part}.json").write_text(json.dumps(report, indent=2, default=float))
+            (OUT / f"part_{args.part}{args.part_suffix}.json").write_text(json.dumps(report, indent=2, default=float))
             (OUT / "report.partial.json").unlink(missing_ok=True)
             print(f"wrote {OUT / f'part_{args.part}.json'}; render with --merge when both parts are done")
             return
@@ -533,12 +534,14 @@ def previous_parts(meta) -> dict:
     """Merge ``part_accuracy.json`` and ``part_speed.json`` (two processes run side by side)."""
     report = dict(meta=meta)
     walls, loads = [], []
-    for part in ("accuracy", "speed"):
-        path = OUT / f"part_{part}.json"
-        if not path.exists():
-            print(f"warning: {path} missing (run --part {part}); its sections are left out", file=sys.stderr)
-            continue
+    paths = sorted(OUT.glob("part_accuracy*.json")) + sorted(OUT.glob("part_speed*.json"))
+    if not paths:
+        print("warning: no part_*.json (run --part accuracy / --part speed); sections are left out", file=sys.stderr)
+    for path in paths:
         data = json.loads(path.read_text())
+        for key in ("trace", "entropy_gap"):  # several accuracy parts (cell subsets): concatenate
+            if key in data and key in report:
+                data[key] = report[key] + data[key]
         walls.append(data["meta"].get("total_s", 0))
         loads += [data["meta"].get("load_before", [0])[0], data["meta"].get("load_after", [0])[0]]
         report["meta"]["seeds"] = data["meta"]["seeds"]
@@ -573,7 +576,9 @@ def render_markdown(r) -> str:
          "Errors are relative to the exact dense float64 spectrum; *median* and *p90* are over seeds "
          "(the 90th percentile shows the per-seed spread).", "",
          "## 1. Exact spectra (digits, float64)", "",
-         "top-10 share = Σ of the 10 largest |λ| / Σ|λ| (bulk-dominated when small, outlier-dominated when large).", "",
+         "top-10 share = Σ of the 10 largest |λ| / Σ|λ| (bulk-dominated when small, outlier-dominated when large).  "
+         "exact path = nan: the matrices came from the cache (`--matrices`) of an earlier run of this section "
+         "(60-75 s per model under load 10).", "",
          "| model | stage | n | batch | tr H | λ_max | λ_min | top-10 share | gap(abs) | gap(GGN) | exact path (s) |",
          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for e in r["exact"]:
@@ -600,7 +605,7 @@ def render_markdown(r) -> str:
           "adaptive = `allocation='adaptive'` (a two-probe pilot chooses the depth from the measured quadrature "
           "error and probe variance); low memory = `memory='low'` (deflation run capped at 32 stored vectors, "
           "probes without re-orthogonalisation).  Goal: median ≤ 0.50 %.  half-width = median interval "
-          "half-width / exact gap.", "",
+          "half-width / exact gap.  – : variant not run in this report (CPU time on a shared machine).", "",
           "| model | stage | policy | ours median | ours p90 | coverage | half-width | probes × depth | deflated | "
           "adaptive median | adaptive p90 | low-mem median | low-mem p90 | goal |",
           "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -661,7 +666,7 @@ def render_markdown(r) -> str:
         L.append(f"| {s['model']} | {ms('pyhessian')} | {ms('ours_double_backward')} | {ms('ours_forward_over_reverse')} | "
                  f"{ms('gradient')} | {_f(s.get('ratio_ours_to_pyhessian'), '{:.2f}')} |")
     dist = r.get("distributed")
-    L += ["", "## 9. Data-parallel products: 2 processes (gloo) vs 1 process", ""]
+    L += ["", "## 8. Data-parallel products: 2 processes (gloo) vs 1 process", ""]
     if dist:
         L += [f"`python benchmarks/hessian_distributed.py`: tanh MLP (83 parameters, float64), 90 samples in 7 uneven "
               f"batches, shards of {dist['local_samples'][0]} and {dist['local_samples'][1]} samples; "
@@ -679,7 +684,7 @@ def render_markdown(r) -> str:
     rs_all = r.get("resnet_entropy")
     if isinstance(rs_all, dict):
         rs_all = [rs_all]
-    L += ["", "## 8. Entropy-gap estimates on CIFAR ResNet-18 (batch 32, float32, CPU)", "",
+    L += ["", "## 9. Entropy-gap estimates on CIFAR ResNet-18 (batch 32, float32, CPU)", "",
           ("Re-run in this report." if r.get("resnet_entropy_rerun") else
            "**Not re-run in this report** (CPU time): the rows below are from the previous engine (before the memory "
            "changes), kept as the *before* figures; section 6 has the current engine's ResNet-18 low-memory run."),

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,8 @@ def check_confidence(confidence: float) -> float:
 
 
 def t_quantile(confidence: float, dof: int) -> float:
+    from scipy import stats  # imported on first use: scipy.stats costs ~1 s at import (data-parallel workers)
+
     return float(stats.t.ppf((1 + confidence) / 2, dof))
 
 
