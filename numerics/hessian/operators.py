@@ -66,9 +66,12 @@ CPU, same process; ``reports/hessian/report.md`` has the side-by-side run):
   data-dependent control flow -- hence not the default.
 
 Batching several probe vectors (``is_grads_batched``, i.e. ``vmap`` over the
-double backward) was *slower* per vector than single products on ResNet-18
-(~1.6 s per vector at 4 vectors) and no faster on the digits models, so the
-Lanczos-based estimators use single products.
+double backward): on ResNet-18 it was *slower* per vector than single products
+(~1.6 s per vector at 4 vectors); on the digits models (report §5, one run under
+load 3-13 on 2 cores) ``matmat`` with 16 columns cost 0.54-0.89x the time per vector
+of single products and with 4 columns 0.81-2.4x (noisy) -- so the Lanczos-based
+estimators, which need one product at a time anyway, use single products, and
+Hutchinson-type probes go through ``matmat`` (``batch_size``).
 ``matmat`` batches the columns with ``is_grads_batched`` / ``vmap`` where the
 model's operators support it and falls back to a loop otherwise.
 
