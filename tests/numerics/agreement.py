@@ -177,7 +177,12 @@ def report_rows(modules=None, examples: int = 300):
     yield "|---|---|---|---|---|---|"
     for module, case in registered(modules):
         n = min(examples, 20 * case.examples) if case.examples else examples
-        rel, absolute, ratio = worst_disagreement(case, examples=n)
+        try:
+            rel, absolute, ratio = worst_disagreement(case, examples=n)
+        except Exception as exc:  # noqa: BLE001 - one broken case must not hide the others' rows
+            msg = " ".join(f"{type(exc).__name__}: {exc}".split())[:120].replace("|", "\\|")
+            yield f"| `{module}` | `{case.name}` | search failed: {msg} | | | {case.rtol:.0e}, {case.atol:.0e} |"
+            continue
         yield (f"| `{module}` | `{case.name}` | {rel:.2e} | {absolute:.2e} | {ratio:.3f} "
                f"| {case.rtol:.0e}, {case.atol:.0e} |")
 
