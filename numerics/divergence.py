@@ -28,7 +28,8 @@ def _kl_raw(p: np.ndarray, q: np.ndarray) -> float:
         return math.inf
     keep = q > 0
     p, q = p[keep], q[keep]
-    d = (p - q) / q
+    with np.errstate(over="ignore"):  # p/q beyond 1e308 (subnormal q): d = inf takes the far branch, which is exact
+        d = (p - q) / q
     out = np.empty_like(p)
     near = np.abs(d) <= 0.25
     out[near] = q[near] * _series_tlogt(d[near])
