@@ -83,8 +83,9 @@ def child(case: str, budget: int, code_root: str | None) -> dict:
             data = (torch.randn(32, 64, generator=g), torch.randint(0, 10, (32,), generator=g))
         n = sum(p.numel() for p in model.parameters())
         if "pyhessian" in case:
-            from benchmarks.hessian_report import pyhessian_torch_eig_patch
             from pyhessian import hessian
+
+            from benchmarks.hessian_report import pyhessian_torch_eig_patch
 
             with pyhessian_torch_eig_patch():
                 h = hessian(model, nn.CrossEntropyLoss(), data=data, cuda=False)

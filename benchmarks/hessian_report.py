@@ -224,7 +224,8 @@ def gap_section(cases, args):
                 if name == "low_memory" and args.low_memory_cells and f"{arch}/{stage}" not in args.low_memory_cells:
                     continue
                 t = time.perf_counter()
-                ests = [entropy_gap_estimate(op, args.gap_budget, policy=policy, seed=s, **kw) for s in range(args.seeds)]
+                ests = [entropy_gap_estimate(op, args.gap_budget, policy=policy, seed=s, **kw)
+                        for s in range(args.seeds)]
                 e = rel_errors([x.value for x in ests], exact)
                 row[name] = dict(spread(e), coverage=float(np.mean([x.contains(exact) for x in ests])),
                                  half_width=float(np.median([x.half_width for x in ests]) / abs(exact)),
@@ -583,7 +584,8 @@ def render_markdown(r) -> str:
          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for e in r["exact"]:
         L.append(f"| {e['arch']} | {e['stage']} | {e['n']} | {e['samples']} | {e['trace']:.4g} | {e['top']:.4g} | "
-                 f"{e['min']:.3g} | {e.get('top10_share', float('nan')):.2f} | {e['gap_abs']:.4f} | {e['gap_ggn']:.4f} | "
+                 f"{e['min']:.3g} | {e.get('top10_share', float('nan')):.2f} | {e['gap_abs']:.4f} | "
+                 f"{e['gap_ggn']:.4f} | "
                  f"{e['exact_s']:.1f} |")
     L += ["", "## 2. Trace: relative error, Hutchinson vs Krylov-deflated Hutchinson (ours)", "",
           "Krylov-Hutchinson = Lanczos basis K (half the budget, exact tr KᵀHK, summed in float64) + Hutchinson on "
@@ -645,14 +647,17 @@ def render_markdown(r) -> str:
         L += ["Each case in a fresh process (`benchmarks/hessian_memory.py`); estimator peak = peak RSS − RSS "
               "before the estimator, in units of n float32 numbers (the c of peak ≈ c·n).", "",
               "| case | code | n | HVPs | deflation steps | kept pairs | probe depth | estimator peak (n floats) | "
-              "estimator peak (GiB) | process peak (GiB) | model |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+              "estimator peak (GiB) | process peak (GiB) | model |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for x in mem:
             if "error" in x:
                 L.append(f"| {x['case']} | – | – | {x['budget']} | failed: {x['error'][-120:]!r} | | | | | | |")
                 continue
-            L.append(f"| {x['case']} | {x['code']} | {x['n']:,} | {x['budget']} | {_f(x.get('deflation_steps'), '{}')} | "
+            L.append(f"| {x['case']} | {x['code']} | {x['n']:,} | {x['budget']} | "
+                     f"{_f(x.get('deflation_steps'), '{}')} | "
                      f"{_f(x.get('num_deflated'), '{}')} | {_f(x.get('probe_steps'), '{}')} | "
-                     f"{x['estimator_peak_vectors']:.1f} | {x['estimator_peak_gib']:.2f} | {x['process_peak_gib']:.2f} | "
+                     f"{x['estimator_peak_vectors']:.1f} | {x['estimator_peak_gib']:.2f} | "
+                     f"{x['process_peak_gib']:.2f} | "
                      f"{memory_model(x)} |")
     else:
         L.append("not measured in this run (`python benchmarks/hessian_memory.py`).")
@@ -677,7 +682,8 @@ def render_markdown(r) -> str:
         for x in dist["rows"]:
             if x["quantity"] == "unseeded":  # seed=None: a fresh seed, drawn on rank 0 and broadcast
                 x = dict(x, quantity="unseeded (seed=None: fresh draw, differs from the 1-process draw by design)")
-            L.append(f"| {x['quantity']} | {_f(x['one_process'], '{:.10g}')} | {_f(x['two_process_rank0'], '{:.10g}')} | "
+            L.append(f"| {x['quantity']} | {_f(x['one_process'], '{:.10g}')} | "
+                     f"{_f(x['two_process_rank0'], '{:.10g}')} | "
                      f"{x['max_rel_diff']:.1e} | {'yes' if x['ranks_identical'] else 'NO'} |")
     else:
         L.append("not measured (`python benchmarks/hessian_distributed.py`).")

@@ -21,8 +21,8 @@ Modules (one concept each):
 """
 
 from .dense import ExactTooLargeError, SpectralSummary, dense_matrix, full_spectrum, spectral_summary
-from .estimate import Estimate
 from .entropy_gap import entropy_gap_estimate
+from .estimate import Estimate
 from .lanczos import (
     Eigenpairs,
     SLQResult,

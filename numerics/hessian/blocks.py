@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .dense import dense_matrix, eigenvalues_of, spectral_summary
-from .estimate import Estimate
 from .entropy_gap import entropy_gap_estimate
+from .estimate import Estimate
 from .krylov import top_eigenpairs
 from .operators import GGNOperator, HessianOperator
 from .progress import progress_bar

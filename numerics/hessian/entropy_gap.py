@@ -51,7 +51,8 @@ without re-orthogonalisation (three-term recurrence, three vectors): peak
 ``≈ (min(d, 32) + k + c) · n``.  Measured (``benchmarks/hessian_memory.py``, n = 10⁶,
 300 products, peak RSS): ``c ≈ 3`` (standard, 125 vectors for d = 100, k = 22) and
 ``c ≈ 17`` (low, 59 vectors; work vectors of the probe runs and allocator slack);
-the engine before this model kept all ``d`` Ritz vectors next to the basis (214 vectors).  Its accuracy cost is measured in
+the engine before this model kept all ``d`` Ritz vectors next to the basis (214
+vectors).  Its accuracy cost is measured in
 ``reports/hessian/report.md`` (fewer outliers deflated; ghost Ritz values do not
 bias the quadrature of continuous ``f``, Knizhnerman 1996).
 """

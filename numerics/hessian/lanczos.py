@@ -35,7 +35,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from .estimate import Estimate, check_confidence, jackknife_interval, mean_interval
 from .krylov import QUADRATURES, WHICH, Eigenpairs, LanczosRun, deflation_pairs, lanczos, top_eigenpairs
@@ -46,7 +45,7 @@ from .progress import EstimationInterrupted, check_on_interrupt, progress_bar, w
 
 __all__ = [
     "POLICIES", "QUADRATURES", "WHICH", "Eigenpairs", "LanczosRun", "SLQResult", "condition_number_estimate",
-    "deflation_pairs", "entropy_gap_estimate", "entropy_gap_from_slq", "entropy_gap_from_traces", "lanczos",
+    "deflation_pairs", "entropy_gap_from_slq", "entropy_gap_from_traces", "lanczos",
     "renyi_entropy_from_slq", "slq", "top_eigenpairs",
 ]
 

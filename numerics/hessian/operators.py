@@ -89,11 +89,7 @@ from .model_operators import (
     Batch,
     GGNOperator,
     HessianOperator,
-    _as_batches,
-    _math_attention,
-    _ModelOperator,
-    _resolve_params,
-    _vjp,
 )
+from .model_operators import _as_batches, _math_attention, _ModelOperator, _resolve_params, _vjp  # noqa: F401
 
 __all__ = ["BACKENDS", "MODES", "Batch", "CurvatureOperator", "GGNOperator", "HessianOperator", "MatrixOperator"]

@@ -51,7 +51,7 @@ def warn_partial(what: str, done: int, planned: int) -> None:
 
 @contextlib.contextmanager
 def progress_bar(total: int, description: str, progress=False) -> Iterator[Callable[[int], None]]:
-    """Yield ``advance(k)``; draws a ``rich`` bar when ``progress`` is truthy (on rank 0 only under torch.distributed)."""
+    """Yield ``advance(k)``; draws a ``rich`` bar when ``progress`` is truthy (rank 0 only under torch.distributed)."""
     if progress and not is_main_process():
         progress = False  # data-parallel runs: every rank computes the same thing, one bar suffices
     if not progress:

@@ -7,7 +7,6 @@ well inside it (measured: reports/hessian/report.md).
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 import torch

@@ -60,8 +60,9 @@ def test_exactly_one_data_source(setup):
 
 def test_agrees_with_pyhessian_top_eigenvalue(setup):
     pytest.importorskip("pyhessian")
-    from benchmarks.hessian_report import pyhessian_torch_eig_patch
     from pyhessian import hessian as py_hessian
+
+    from benchmarks.hessian_report import pyhessian_torch_eig_patch
 
     model, loss_fn, data, _, lam = setup
     with pyhessian_torch_eig_patch():
