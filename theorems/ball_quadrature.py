@@ -34,7 +34,15 @@ class AcbOps:
 
     @staticmethod
     def num(v):
-        return Arb().num(v)  # exact inputs only: a float or an mpmath number raises InexactInputError
+        # called millions of times inside integrands: a fast path for the exact types, and a
+        # refusal of floats and mpmath numbers (their value was rounded before it got here)
+        if isinstance(v, int):
+            return flint.arb(v)
+        if isinstance(v, Fraction):
+            return flint.arb(flint.fmpq(v.numerator, v.denominator))
+        if isinstance(v, flint.arb):
+            return v
+        return Arb().num(v)  # raises InexactInputError for inexact numbers
 
     exp = staticmethod(lambda z: z.exp())
     sqrt = staticmethod(lambda z: z.sqrt())

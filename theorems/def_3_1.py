@@ -397,6 +397,8 @@ def _spectral_mutants(s):
 spectral_form = Inequality(
     id="def-3.1/spectral-form",
     expected="holds",
+    # cheap exact sides: compare every case, so the rarer α = 1 (Shannon) branch is always among them
+    exact_samples=200,
     domain_check=_matrix_input_check(D.interval("alpha", 0, lo_open=True), min_n=2, allow_zero=False),
     title="Def 3.1: H_α(K) is the Rényi entropy of the normalised spectrum",
     claim="For K PSD with K_ii = 1 and eigenvalues λ: H_α(K) = 1/(1−α) log tr((K/n)^α) equals "

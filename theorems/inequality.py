@@ -287,7 +287,7 @@ class Inequality(Statement):
         return {"mp": mp, "by": by}
 
     # -- float against exact -------------------------------------------------
-    def compare_exact(self, x: dict, prec: int = 128) -> dict:
+    def compare_exact(self, x: dict, prec: int = 64) -> dict:
         """Float sides against their exact twins (Arb) at the stored exact input ``x``.
 
         Returns a dict with ``deviation`` (max over the two sides of
@@ -301,15 +301,16 @@ class Inequality(Statement):
         # saw, so the deviation measures the float library alone, not the rounding of its inputs
         xr = _exact_view(xf, xd)
         sides = None
-        for p in (prec, 2 * prec, 4 * prec, 8 * prec):
+        for p in (prec, 2 * prec, 4 * prec, 8 * prec, 16 * prec):
             with Arb(p) as B:
                 le, re = self.lhs_exact(xr, B), self.rhs_exact(xr, B)
                 sides = [_ball_of(le), _ball_of(re)]
             # done when each side is a narrow ball or an exact infinity; a NaN ball (e.g. log of a
             # ball that straddles 0 near p = 1) asks for more precision
-            if all(_infinite_sign(s) != 0 if not s.is_finite() else s.rad() < 1e-20 * (abs(s.mid()) + 1e-300)
+            if all(_infinite_sign(s) != 0 if not s.is_finite()
+                   else float(s.rad().upper()) <= 1e-3 * self.side_tol * max(abs(float(s.mid())), self.scale_floor)
                    for s in sides):
-                break
+                break  # narrow enough to judge the float against side_tol
         mids = [float(s.mid()) if s.is_finite() else 0.0 for s in sides]
         scale = max([abs(m) for m in mids] + [self.scale_floor])
         worst, notes, bad = 0.0, [], False

@@ -17,7 +17,7 @@ def test_to_fraction_is_exact():
 def test_certified_sign_proves_and_refuses():
     # log 3 vs its nearest float: the sign must match a 60-digit mpmath evaluation
     f = 1.0986122886681098
-    sign, ball = certified_sign(lambda B: B.log(B.num(3)) - B.num(f))
+    sign, ball = certified_sign(lambda B: B.log(B.num(3)) - B.exact_float(f))  # the float's binary value, on purpose
     with mpmath.workdps(60):
         want = mpmath.sign(mpmath.log(3) - mpmath.mpf(f))
     assert sign == want != 0
