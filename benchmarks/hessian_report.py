@@ -370,7 +370,8 @@ def resnet_batch(seed=0):
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = cifar_resnet18().eval()
-    return model, torch.nn.CrossEntropyLoss(), (torch.randn(32, 3, 32, 32, generator=g), torch.randint(0, 10, (32,), generator=g))
+    data = (torch.randn(32, 3, 32, 32, generator=g), torch.randint(0, 10, (32,), generator=g))
+    return model, torch.nn.CrossEntropyLoss(), data
 
 
 def speed_section(cases, args):
@@ -400,7 +401,8 @@ def resnet_entropy_child(budget: int) -> None:
     wall = time.perf_counter() - t
     print(json.dumps(dict(
         n=op.shape[0], budget=budget, hvp_count=est.hvp_count, value=est.value, ci=[est.ci_low, est.ci_high],
-        wall_s=wall, per_hvp_s=wall / est.hvp_count, peak_rss_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        wall_s=wall, per_hvp_s=wall / est.hvp_count,
+        peak_rss_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
         details={k: v for k, v in est.details.items() if isinstance(v, (int, float))},
     )))
 
@@ -668,7 +670,8 @@ def render_markdown(r) -> str:
           "ratio ours/PyHessian |", "|---|---:|---:|---:|---:|---:|"]
     for s in r.get("speed") or []:
         ms = lambda k: _f(s.get(k) and s[k] * 1e3, "{:.2f}")  # noqa: E731
-        L.append(f"| {s['model']} | {ms('pyhessian')} | {ms('ours_double_backward')} | {ms('ours_forward_over_reverse')} | "
+        L.append(f"| {s['model']} | {ms('pyhessian')} | {ms('ours_double_backward')} | "
+                 f"{ms('ours_forward_over_reverse')} | "
                  f"{ms('gradient')} | {_f(s.get('ratio_ours_to_pyhessian'), '{:.2f}')} |")
     dist = r.get("distributed")
     L += ["", "## 8. Data-parallel products: 2 processes (gloo) vs 1 process", ""]

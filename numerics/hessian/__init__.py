@@ -11,7 +11,8 @@ Modules (one concept each):
 * :mod:`.entropy_gap` -- the entropy-gap estimator: pilot allocation, error budget, memory modes;
 * :mod:`.pyhessian_style` -- ``hessian(model, criterion, data=...)`` with PyHessian's methods;
 * :mod:`.dense` -- exact dense matrix and full spectrum, memory-checked;
-* :mod:`.trace` -- Hutchinson, Hutch++, Krylov-deflated Hutchinson (the default to use), diagonal and ``tr(diag(H)^{1/2})``;
+* :mod:`.trace` -- Hutchinson, Hutch++, Krylov-deflated Hutchinson (the default to use), diagonal and
+  ``tr(diag(H)^{1/2})``;
 * :mod:`.lanczos` -- stochastic Lanczos quadrature, entropy gap / Rényi from SLQ,
   condition number;
 * :mod:`.blocks` -- per-parameter-tensor report and deviation among blocks;

@@ -63,7 +63,8 @@ def dense_memory_bytes(n: int, dtype: torch.dtype) -> int:
 
 
 def check_exact_feasible(
-    n: int, dtype: torch.dtype, device, *, max_params: int | None = DEFAULT_MAX_PARAMS, memory_limit_bytes: int | None = None
+    n: int, dtype: torch.dtype, device, *, max_params: int | None = DEFAULT_MAX_PARAMS,
+    memory_limit_bytes: int | None = None,
 ) -> None:
     """Raise :class:`ExactTooLargeError` unless the dense path fits; never allocates."""
     if max_params is not None and n > max_params:

@@ -257,7 +257,9 @@ def renyi_entropy_from_slq(result: SLQResult, alpha: float, policy: str = "abs",
         def stat(row):
             return math.log(row[0]) - row[1] / row[0]
     else:
-        second = result.probe_traces(lambda x: np.where(g(x) > 0, g(x), 0.0) ** alpha if alpha > 0 else (g(x) > 0) * 1.0)
+        second = result.probe_traces(
+            lambda x: np.where(g(x) > 0, g(x), 0.0) ** alpha if alpha > 0 else (g(x) > 0) * 1.0
+        )
 
         def stat(row):
             return (math.log(row[1]) - alpha * math.log(row[0])) / (1 - alpha)

@@ -112,7 +112,9 @@ def _as_batches(data) -> list[Batch]:
             raise TypeError(f"batch {i} is not an (X, y) pair of tensors")
         X, y = b
         if X.ndim == 0 or y.ndim == 0:
-            raise ValueError(f"batch {i}: X and y need a batch dimension, got shapes {tuple(X.shape)}, {tuple(y.shape)}")
+            raise ValueError(
+                f"batch {i}: X and y need a batch dimension, got shapes {tuple(X.shape)}, {tuple(y.shape)}"
+            )
         if X.shape[0] != y.shape[0]:
             raise ValueError(
                 f"batch {i}: mismatched data shapes, X has {X.shape[0]} samples and y has {y.shape[0]}"

@@ -46,7 +46,9 @@ def results():
 
 
 def test_ids_and_three_statements():
-    assert list(STATEMENTS) == ["seed-002/sign-descent-linf", "seed-002/adam-no-momentum-sign", "seed-002/shampoo-spectral"]
+    assert list(STATEMENTS) == [
+        "seed-002/sign-descent-linf", "seed-002/adam-no-momentum-sign", "seed-002/shampoo-spectral"
+    ]
 
 
 @pytest.mark.parametrize("sid", list(STATEMENTS))
@@ -142,7 +144,9 @@ def test_tampered_certificates_are_rejected():
     cx["inputs"]["A"] = [["0"] * len(row) for row in cx["inputs"]["A"]]  # singular: no factorisation
     assert not m.verify_counterexample(cx)[0]
     cx = asdict(m.check().counterexample)
-    cx["inputs"]["D_witness"] = [["2" if i == j else "0" for j in range(len(r))] for i, r in enumerate(cx["inputs"]["D_witness"])]
+    cx["inputs"]["D_witness"] = [
+        ["2" if i == j else "0" for j in range(len(r))] for i, r in enumerate(cx["inputs"]["D_witness"])
+    ]
     assert not m.verify_counterexample(cx)[0]  # ‖D‖₂ = 2: not strictly feasible
     m = by_id["seed-002/adam-no-momentum-sign~limit g/‖g‖∞"]
     cx = asdict(m.check().counterexample)

@@ -15,7 +15,6 @@ from numerics.backends import MP
 from theorems import thm_3_3 as T
 from theorems.statement import Verdict, floatify
 
-
 # ----------------------------------------------------------------------------
 # the generic Laplace routine
 # ----------------------------------------------------------------------------

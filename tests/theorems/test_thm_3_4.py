@@ -18,7 +18,6 @@ from numerics.strategies import spectra
 from theorems import thm_3_4 as T
 from theorems.statement import Verdict, floatify
 
-
 # ----------------------------------------------------------------------------
 # (a) KL formula
 # ----------------------------------------------------------------------------

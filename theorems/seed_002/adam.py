@@ -131,7 +131,8 @@ class AdamSignLimit(_SearchStatement):
         u = adam_update_exact(g, eps)
         s = [Fraction(_sgn(v)) for v in g]
         for gi, ui, si in zip(g, u, s):  # the exact ε-dependence, coordinate by coordinate
-            _must(si - ui == (si * eps / (abs(gi) + eps) if gi != 0 else F0), "sign(g_i) − u_i = sign(g_i)·ε/(|g_i| + ε)")
+            _must(si - ui == (si * eps / (abs(gi) + eps) if gi != 0 else F0),
+                  "sign(g_i) − u_i = sign(g_i)·ε/(|g_i| + ε)")
         state["exact_identities"] += 1
         state["zero_entries"] += sum(1 for v in g if v == 0)
         state["eps_zero_cases"] += int(eps == 0)
@@ -145,7 +146,8 @@ class AdamSignLimit(_SearchStatement):
         bad = true_err != claimed if self.error.relation == "==" else true_err > claimed
         if bad:
             cx = _certify("error-law", inputs, lambda B: (true_err, claimed), self.error.relation, n,
-                          f"exact Adam(β=0) update: ‖u_ε − sign g‖∞ = {fraction_str(true_err)}, claimed {self.error.name}")
+                          f"exact Adam(β=0) update: ‖u_ε − sign g‖∞ = {fraction_str(true_err)}, "
+                          f"claimed {self.error.name}")
             if cx is not None:
                 return cx
             state["artefacts"].append("uncertified error-law mismatch")
@@ -181,7 +183,8 @@ class AdamSignLimit(_SearchStatement):
             # g/(|g|+ε) is one division and one addition: ≤ 1.5 ulp when g² neither under- nor overflows
             _condition(state, "float_adam_vs_exact_ulps", float(np.max(np.abs(uf - ue) / ulp)), 4.0,
                        "float Adam(β=0) update vs the exact rational update")
-            ut = _torch_adam_update(gf, eps) if state["effort"] == "full" else "not run (effort=quick: importing torch.optim costs ~5-10 s)"
+            ut = (_torch_adam_update(gf, eps) if state["effort"] == "full"
+                  else "not run (effort=quick: importing torch.optim costs ~5-10 s)")
             if isinstance(ut, str):
                 state["torch_error"] = ut
             else:
@@ -208,8 +211,10 @@ class AdamSignLimit(_SearchStatement):
             # HiGHS works to ~1e-7 relative: the LP optimum over the ℓ∞ ball must equal ⟨g, lim u_ε⟩ = ‖g‖₁
             _condition(state, "lp_optimum_vs_limit_rel", abs(v_lp - float(gf @ lim)) / float(np.sum(np.abs(gf))), 1e-7,
                        "the ℓ∞ steepest-descent LP optimum vs ⟨g, sign g⟩ (the limit attains it)")
-            state["lp_agree"] += int(abs(float(np.sum(np.abs(gf))) - float(gf @ lim)) <= 1e-12 * float(np.sum(np.abs(gf)))
-                                     and abs(v_lp - float(gf @ lim)) <= 1e-9 * float(np.sum(np.abs(gf))))
+            state["lp_agree"] += int(
+                abs(float(np.sum(np.abs(gf))) - float(gf @ lim)) <= 1e-12 * float(np.sum(np.abs(gf)))
+                and abs(v_lp - float(gf @ lim)) <= 1e-9 * float(np.sum(np.abs(gf)))
+            )
 
     def _evidence(self, state):
         slopes = state["slopes"]
@@ -248,7 +253,9 @@ class AdamSignLimit(_SearchStatement):
                 err = max((abs(Fraction(_sgn(a)) - v) for a, v in zip(g, u)), default=F0)
                 claimed = self.error.exact_fn(g, eps)
                 ok = err != claimed if self.error.relation == "==" else err > claimed
-                return ok, f"‖u_ε − sign g‖∞ = {mpmath.nstr(B.num(err), 20)} vs claimed {mpmath.nstr(B.num(claimed), 20)} -> {'violation confirmed' if ok else 'NOT a violation'}"
+                return ok, (f"‖u_ε − sign g‖∞ = {mpmath.nstr(B.num(err), 20)} "
+                            f"vs claimed {mpmath.nstr(B.num(claimed), 20)} "
+                            f"-> {'violation confirmed' if ok else 'NOT a violation'}")
             if x["kind"] == "wrong-limit":
                 i, eps0 = int(x["i"]), Fraction(x["eps0"])
                 if eps0 <= 0:
@@ -258,8 +265,10 @@ class AdamSignLimit(_SearchStatement):
                 lo, hi = B.num(min(u0, si)), B.num(max(u0, si))
                 L = _num(B, self.limit.exact_fn(g, B)[i])
                 ok = L < lo or L > hi
-                return ok, (f"u_ε[{i}] ∈ [{mpmath.nstr(lo, 15)}, {mpmath.nstr(hi, 15)}] for 0 < ε ≤ {fraction_str(eps0)}; "
-                            f"claimed limit {mpmath.nstr(L, 15)} -> {'excluded: not the limit' if ok else 'NOT excluded'}")
+                return ok, (f"u_ε[{i}] ∈ [{mpmath.nstr(lo, 15)}, {mpmath.nstr(hi, 15)}] "
+                            f"for 0 < ε ≤ {fraction_str(eps0)}; "
+                            f"claimed limit {mpmath.nstr(L, 15)} "
+                            f"-> {'excluded: not the limit' if ok else 'NOT excluded'}")
         return False, f"unknown certificate kind {x['kind']!r}"
 
 

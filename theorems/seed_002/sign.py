@@ -66,7 +66,8 @@ SIGN_L2_VALUE = VecValue("‖g‖₁/√nnz", lambda g: float(np.sum(np.abs(g)))
 
 
 def _scaled_value(v: VecValue, c: Fraction) -> VecValue:
-    return VecValue(f"{c}·{v.name}", lambda g: v.float_fn(g) * float(c), lambda g, B: _num(B, v.exact_fn(g, B)) * B.num(c))
+    return VecValue(f"{c}·{v.name}", lambda g: v.float_fn(g) * float(c),
+                    lambda g, B: _num(B, v.exact_fn(g, B)) * B.num(c))
 
 
 def _unique_iff_all_nonzero(g) -> bool:
@@ -224,7 +225,8 @@ class SteepestDescentVector(_SearchStatement):
             attempts.append(lambda: _certify(
                 "value-below-feasible-witness", {**inputs, "witness": _vec_str(witness)},
                 lambda B: (sum((a * b for a, b in zip(g, witness)), F0), self.value.exact_fn(g, B)),
-                "<=", n, f"the {self.ball}-feasible witness (direct solver, exact) beats the claimed maximum {self.value.name}"))
+                "<=", n,
+                f"the {self.ball}-feasible witness (direct solver, exact) beats the claimed maximum {self.value.name}"))
         if witness is not None and obj_c < v_num - tol:
             attempts.append(lambda: _certify(
                 "direction-beaten", {**inputs, "witness": _vec_str(witness)},
@@ -236,7 +238,8 @@ class SteepestDescentVector(_SearchStatement):
                 "maximiser-value-inconsistent", inputs,
                 lambda B: (B.sum([B.num(a) * _num(B, b) for a, b in zip(g, self.direction.exact_fn(g, B))]),
                            self.value.exact_fn(g, B)),
-                "==", n, f"the claimed maximiser {self.direction.name} does not attain the claimed maximum {self.value.name}"))
+                "==", n,
+                f"the claimed maximiser {self.direction.name} does not attain the claimed maximum {self.value.name}"))
         pair = self._second_maximiser(g)
         if pair is not None and self.unique(g):
             d1, d2 = pair
@@ -264,7 +267,8 @@ class SteepestDescentVector(_SearchStatement):
         rng = np.random.default_rng(_seed_of(g))
         for d in (self._witness(d_num), [Fraction(int(k), 7) for k in rng.integers(-7, 8, len(g))]):
             gap = l1 - sum((a * b for a, b in zip(g, d)), F0)
-            _must(gap == sum((abs(a) * abs(b - c) for a, b, c in zip(g, d, s)), F0) and gap >= 0, "‖g‖₁ − ⟨g,d⟩ = Σ|g_i|·|d_i − sign g_i| ≥ 0")
+            _must(gap == sum((abs(a) * abs(b - c) for a, b, c in zip(g, d, s)), F0) and gap >= 0,
+                  "‖g‖₁ − ⟨g,d⟩ = Σ|g_i|·|d_i − sign g_i| ≥ 0")
             state["gap_identity"] += 1
         if l1 > 0:
             state["lp_value_rel_err"] = max(state["lp_value_rel_err"], abs(v_num - float(l1)) / float(l1))
@@ -312,7 +316,8 @@ class SteepestDescentVector(_SearchStatement):
         }
 
     def _summary(self, state):
-        return (f"{state['cases']} cases: ⟨g,sign g⟩ = ‖g‖₁ exact, LP value rel. err ≤ {_fmt(state['lp_value_rel_err'])}, "
+        return (f"{state['cases']} cases: ⟨g,sign g⟩ = ‖g‖₁ exact, "
+                f"LP value rel. err ≤ {_fmt(state['lp_value_rel_err'])}, "
                 f"δ-optimal set width ≤ {_fmt(state['face_width_unique'])}×(2δΣ|w_i|/|g_i|) if all g_i≠0, "
                 f"≥ {_fmt(state['face_width_zero'])} per zero entry")
 
@@ -330,11 +335,13 @@ class SteepestDescentVector(_SearchStatement):
                 d = [b if not isinstance(b, (Fraction, int)) else B.num(b) for b in self.direction.exact_fn(g, B)]
                 nrm = max(abs(v) for v in d) if x["ball"] == "linf" else mpmath.sqrt(mpmath.fsum(v * v for v in d))
                 ok = nrm > 1
-                return ok, f"‖{self.direction.name}‖ = {mpmath.nstr(nrm, 20)} at 80 digits -> {'infeasible' if ok else 'FEASIBLE'}"
+                return ok, (f"‖{self.direction.name}‖ = {mpmath.nstr(nrm, 20)} at 80 digits "
+                            f"-> {'infeasible' if ok else 'FEASIBLE'}")
             if kind == "value-above-dual-bound":
                 v = _num(B, self.value.exact_fn(g, B))
                 ok = v > _num(B, dual)
-                return ok, f"claimed max {mpmath.nstr(v, 20)} vs dual bound {mpmath.nstr(_num(B, dual), 20)} -> {'violation confirmed' if ok else 'NOT a violation'}"
+                return ok, (f"claimed max {mpmath.nstr(v, 20)} vs dual bound {mpmath.nstr(_num(B, dual), 20)} "
+                            f"-> {'violation confirmed' if ok else 'NOT a violation'}")
             if kind in ("value-below-feasible-witness", "direction-beaten"):
                 w = _vec_from_str(x["witness"])
                 if not self._exact_feasible(w):
@@ -343,18 +350,24 @@ class SteepestDescentVector(_SearchStatement):
                 claimed = (_num(B, self.value.exact_fn(g, B)) if kind.startswith("value")
                            else dot(self.direction.exact_fn(g, B)))
                 ok = B.num(best) > claimed
-                return ok, f"feasible witness ⟨g,w⟩ = {mpmath.nstr(B.num(best), 20)} vs claimed {mpmath.nstr(claimed, 20)} -> {'violation confirmed' if ok else 'NOT a violation'}"
+                return ok, (f"feasible witness ⟨g,w⟩ = {mpmath.nstr(B.num(best), 20)} "
+                            f"vs claimed {mpmath.nstr(claimed, 20)} "
+                            f"-> {'violation confirmed' if ok else 'NOT a violation'}")
             if kind == "maximiser-value-inconsistent":
                 a, b = dot(self.direction.exact_fn(g, B)), _num(B, self.value.exact_fn(g, B))
                 ok = abs(a - b) > mpmath.mpf(10) ** -60 * (abs(a) + abs(b) + mpmath.mpf(10) ** -300)
-                return ok, f"⟨g,d_claimed⟩ = {mpmath.nstr(a, 20)} vs claimed max {mpmath.nstr(b, 20)} -> {'inconsistent' if ok else 'CONSISTENT'}"
+                return ok, (f"⟨g,d_claimed⟩ = {mpmath.nstr(a, 20)} vs claimed max {mpmath.nstr(b, 20)} "
+                            f"-> {'inconsistent' if ok else 'CONSISTENT'}")
             if kind == "not-unique":
                 d1, d2 = _vec_from_str(x["d1"]), _vec_from_str(x["d2"])
                 exact_dual = _l1(g) if x["ball"] == "linf" else (F0 if not any(g) else None)
                 ok = (self._exact_feasible(d1) and self._exact_feasible(d2) and d1 != d2 and exact_dual is not None
-                      and sum((a * b for a, b in zip(g, d1)), F0) == exact_dual == sum((a * b for a, b in zip(g, d2)), F0)
+                      and sum((a * b for a, b in zip(g, d1)), F0) == exact_dual
+                      == sum((a * b for a, b in zip(g, d2)), F0)
                       and self.unique(g))
-                return ok, f"two distinct exact maximisers attaining the dual bound {fraction_str(exact_dual) if exact_dual is not None else '?'} -> {'non-uniqueness confirmed' if ok else 'NOT confirmed'}"
+                dual_str = fraction_str(exact_dual) if exact_dual is not None else '?'
+                return ok, (f"two distinct exact maximisers attaining the dual bound {dual_str} "
+                            f"-> {'non-uniqueness confirmed' if ok else 'NOT confirmed'}")
         return False, f"unknown certificate kind {kind!r}"
 
 

@@ -274,8 +274,10 @@ class SpectralSteepestDescent(_SearchStatement):
             SpectralCase(G=[[F0, F0, F0], [F0, F0, F0]], kind="zero"),
             SpectralCase(G=[[Fraction(-3)]], kind="1x1"),
             SpectralCase(G=[[Fraction(2), F0], [F0, Fraction(2)]], kind="repeated"),
-            _rational_svd_case(3, 3, _skew([1, 2, -1], 3), _skew([0, 1, 1], 3), [F1, F1, F0], kind="repeated+rank-deficient"),
-            _rational_svd_case(2, 3, _skew([1], 2), _skew([1, -1, 2], 3), [Fraction(2), Fraction(1, 2)], kind="rational-svd"),
+            _rational_svd_case(3, 3, _skew([1, 2, -1], 3), _skew([0, 1, 1], 3), [F1, F1, F0],
+                               kind="repeated+rank-deficient"),
+            _rational_svd_case(2, 3, _skew([1], 2), _skew([1, -1, 2], 3), [Fraction(2), Fraction(1, 2)],
+                               kind="rational-svd"),
             SpectralCase(G=_mat([[1, 2, 3], [2, 4, 6], [-1, -2, -3]]), kind="low-rank"),
             SpectralCase(G=_mat([[1, 0], [0, 2], [1, 1]]), kind="tall"),
             _rational_svd_case(2, 2, _skew([2], 2), _skew([-1], 2), [F1, Fraction(1, 1000)], kind="ill-conditioned"),
@@ -285,7 +287,8 @@ class SpectralSteepestDescent(_SearchStatement):
     def _new_state(self):
         s = super()._new_state()
         s.update(enclosure_rel_width=0.0, mp_nuclear_bound=0.0, mp_polar_identity=0.0, mp_in_enclosure=0,
-                 pga_rel_gap=0.0, dual_rel_gap=0.0, shampoo_mp_err=0.0, shampoo_pinv_err=0.0, shampoo_float_err=0.0, damped_mp_err=0.0,
+                 pga_rel_gap=0.0, dual_rel_gap=0.0, shampoo_mp_err=0.0, shampoo_pinv_err=0.0, shampoo_float_err=0.0,
+                 damped_mp_err=0.0,
                  exact_polar=0, exact_shampoo=0, float_polar_vs_exact=0.0, float_polar_vs_exact_repeated=0.0,
                  null_pairs=0, full_rank=0, rank_deficient=0, qg_min_ratio=math.inf, kinds={}, max_kappa=1.0,
                  shapes=set())
@@ -388,9 +391,11 @@ class SpectralSteepestDescent(_SearchStatement):
             if vc > best_upper + tol:
                 vb = self._value_bounds(G, enc)
                 attempts.append(lambda: _certify(
-                    "value-above-upper-certificate", {**inputs, **enc.inputs()}, lambda B: (vb(B)[0], enc.U(B)), "<=", size,
+                    "value-above-upper-certificate", {**inputs, **enc.inputs()}, lambda B: (vb(B)[0], enc.U(B)), "<=",
+                    size,
                     f"claimed maximum {self.value.name} exceeds U = Σ‖a_i‖‖b_i‖ for the exact factorisation "
-                    f"X = A·(A⁻¹X), and ⟨G,D⟩ = Σ a_iᵀDb_i ≤ U for every ‖D‖₂ ≤ 1 (also ‖G‖_* ≤ U by the triangle inequality)"))
+                    f"X = A·(A⁻¹X), and ⟨G,D⟩ = Σ a_iᵀDb_i ≤ U for every ‖D‖₂ ≤ 1 "
+                    f"(also ‖G‖_* ≤ U by the triangle inequality)"))
             if vc < best_lower - tol:
                 vb = self._value_bounds(G, enc)
                 attempts.append(lambda: _certify(
@@ -409,7 +414,8 @@ class SpectralSteepestDescent(_SearchStatement):
                 attempts.append(lambda: _certify(
                     "maximiser-value-inconsistent", {**inputs, **enc.inputs()},
                     (lambda B: (ob(B)[0], vb(B)[1])) if hi_side else (lambda B: (vb(B)[0], ob(B)[1])), "<=", size,
-                    f"⟨G, {self.direction.name}⟩ and the claimed maximum {self.value.name} have disjoint certified enclosures"))
+                    f"⟨G, {self.direction.name}⟩ and the claimed maximum {self.value.name} "
+                    f"have disjoint certified enclosures"))
         if rank < k and self.unique(rank, m, n):
             a = _nullspace(_mT(G))[0]
             b = _nullspace(G)[0]
@@ -467,7 +473,8 @@ class SpectralSteepestDescent(_SearchStatement):
                 state["mp_nuclear_bound"] = max(state["mp_nuclear_bound"], float(bound / nuc_mp))
             Pm = polar_factor_mp(G, dps)
             ip = mpmath.fsum(_mpf(G[i][j]) * Pm[i, j] for i in range(m) for j in range(n))
-            state["mp_polar_identity"] = max(state["mp_polar_identity"], float(abs(ip - nuc_mp) / max(nuc_mp, mpmath.mpf(10) ** -300)))
+            polar_rel = float(abs(ip - nuc_mp) / max(nuc_mp, mpmath.mpf(10) ** -300))
+            state["mp_polar_identity"] = max(state["mp_polar_identity"], polar_rel)
             if enc is not None:
                 with MP(dps + 10) as B:
                     U_hi = enc.U(B)
@@ -476,7 +483,8 @@ class SpectralSteepestDescent(_SearchStatement):
                 inside = L <= nuc_mp + slack and nuc_mp - slack <= U_hi
                 state["mp_in_enclosure"] += int(inside)
                 if not inside:
-                    state["artefacts"].append(f"mpmath ‖G‖_* = {mpmath.nstr(nuc_mp, 20)} ± {mpmath.nstr(bound, 3)} outside the "
+                    state["artefacts"].append(f"mpmath ‖G‖_* = {mpmath.nstr(nuc_mp, 20)} ± {mpmath.nstr(bound, 3)} "
+                                              f"outside the "
                                               f"certified enclosure [{mpmath.nstr(L, 20)}, {mpmath.nstr(U_hi, 20)}] "
                                               f"({case.kind}, G = {_mat_str(G)})")
                 if nuc_mp > 0:
@@ -503,7 +511,8 @@ class SpectralSteepestDescent(_SearchStatement):
         if case.U is not None:
             t = case.t
             r = sum(1 for v in t if v != 0)
-            Pe = [[sum((case.U[i][q] * case.V[j][q] for q in range(k) if t[q] != 0), F0) for j in range(n)] for i in range(m)]
+            Pe = [[sum((case.U[i][q] * case.V[j][q] for q in range(k) if t[q] != 0), F0) for j in range(n)]
+                  for i in range(m)]
             _must(_rank(G) == r, "rank G = number of nonzero t_i")
             ptp = _mm(_mT(Pe), Pe)
             _must(_mm(ptp, ptp) == ptp, "partial isometry: ‖Pe‖₂ ≤ 1 exactly")
@@ -528,14 +537,17 @@ class SpectralSteepestDescent(_SearchStatement):
                 _must(_mm(sq, sq) == _mm(G, _mT(G)), "P4 = (GGᵀ)^{1/4} (PSD root, unique)")
                 sq = _mm(Q4, Q4)
                 _must(_mm(sq, sq) == _mm(_mT(G), G), "Q4 = (GᵀG)^{1/4} (PSD root, unique)")
-                P4p = _mm(_mm(case.U, [[(1 / tm[i] if tm[i] else F0) if i == j else F0 for j in range(m)] for i in range(m)]), _mT(case.U))
-                Q4p = _mm(_mm(case.V, [[(1 / tn[i] if tn[i] else F0) if i == j else F0 for j in range(n)] for i in range(n)]), _mT(case.V))
+                P4p = _mm(_mm(case.U, [[(1 / tm[i] if tm[i] else F0) if i == j else F0 for j in range(m)]
+                                       for i in range(m)]), _mT(case.U))
+                Q4p = _mm(_mm(case.V, [[(1 / tn[i] if tn[i] else F0) if i == j else F0 for j in range(n)]
+                                       for i in range(n)]), _mT(case.V))
                 _must(_mm(_mm(P4p, G), Q4p) == Pe, "Shampoo = UVᵀ exactly")
                 state["exact_shampoo"] += 1
         # uniqueness: null pair when rank-deficient, quadratic growth when full rank
         if rank < k:
             a, b = _nullspace(_mT(G))[0], _nullspace(G)[0]
-            _must(all(v == 0 for v in _mm([a], G)[0]) and all(row[0] == 0 for row in _mm(G, [[v] for v in b])), "aᵀG = 0 and Gb = 0")
+            _must(all(v == 0 for v in _mm([a], G)[0]) and all(row[0] == 0 for row in _mm(G, [[v] for v in b])),
+                  "aᵀG = 0 and Gb = 0")
             state["null_pairs"] += 1
         elif s.size and s[-1] > 0 and s[0] / s[-1] < 1e4:
             rng = np.random.default_rng(seed + 1)
@@ -580,7 +592,8 @@ class SpectralSteepestDescent(_SearchStatement):
 
     def _summary(self, state):
         return (f"{state['cases']} cases ({state['rank_deficient']} rank-deficient): ‖G‖_* in certified enclosure "
-                f"(rel. width ≤ {_fmt(state['enclosure_rel_width'])}), Shampoo−UVᵀ ≤ {_fmt(state['shampoo_mp_err'])} (mp50), "
+                f"(rel. width ≤ {_fmt(state['enclosure_rel_width'])}), "
+                f"Shampoo−UVᵀ ≤ {_fmt(state['shampoo_mp_err'])} (mp50), "
                 f"{state['exact_shampoo']} exact")
 
     def verify_counterexample(self, cx: dict) -> tuple[bool, str]:
@@ -595,19 +608,23 @@ class SpectralSteepestDescent(_SearchStatement):
                 if self.direction.polar_multiple is not None:
                     return False, "infeasibility certificate only for the raw-gradient direction"
                 ok = _frob2(_mm(G, col)) > _frob2(col)
-                return ok, f"‖Gx‖² = {fraction_str(_frob2(_mm(G, col)))[:30]} vs ‖x‖² = {fraction_str(_frob2(col))[:30]} -> {'‖G‖₂ > 1: infeasible' if ok else 'NOT infeasible'}"
+                return ok, (f"‖Gx‖² = {fraction_str(_frob2(_mm(G, col)))[:30]} "
+                            f"vs ‖x‖² = {fraction_str(_frob2(col))[:30]} "
+                            f"-> {'‖G‖₂ > 1: infeasible' if ok else 'NOT infeasible'}")
             if kind == "not-unique":
                 a, b = _vec_from_str(x["a"]), _vec_from_str(x["b"])
                 ok = (any(a) and any(b) and all(v == 0 for v in _mm([a], G)[0])
                       and all(r[0] == 0 for r in _mm(G, [[v] for v in b])) and self.unique(_rank(G), m, n))
-                return ok, f"exact null pair aᵀG = 0, Gb = 0 (rank {_rank(G)} < {min(m, n)}) -> {'non-uniqueness confirmed' if ok else 'NOT confirmed'}"
+                return ok, (f"exact null pair aᵀG = 0, Gb = 0 (rank {_rank(G)} < {min(m, n)}) "
+                            f"-> {'non-uniqueness confirmed' if ok else 'NOT confirmed'}")
             if kind == "shampoo-not-polar":
                 p = self.shampoo_exponent
                 M = shampoo_update_mp(G, 0, p, 80)
                 Pm = polar_factor_mp(G, 80)
                 diff = mpmath.mnorm(M - Pm, "f")
                 ok = diff > mpmath.mpf(10) ** -40
-                return ok, f"‖(GGᵀ)^-{p} G (GᵀG)^-{p} − UVᵀ‖_F = {mpmath.nstr(diff, 15)} at 80 digits -> {'differ' if ok else 'EQUAL'}"
+                return ok, (f"‖(GGᵀ)^-{p} G (GᵀG)^-{p} − UVᵀ‖_F = {mpmath.nstr(diff, 15)} at 80 digits "
+                            f"-> {'differ' if ok else 'EQUAL'}")
             enc = _verify_enclosure_inputs(G, x)
             if enc is None:
                 return False, "a stored witness fails its exact check"
@@ -615,20 +632,25 @@ class SpectralSteepestDescent(_SearchStatement):
             if kind == "value-above-upper-certificate":
                 v = self._value_mp(G, 80)
                 ok = v > U
-                return ok, f"claimed max {mpmath.nstr(v, 20)} > U = {mpmath.nstr(U, 20)} (exact factorisation) -> {'violation confirmed' if ok else 'NOT a violation'}"
+                return ok, (f"claimed max {mpmath.nstr(v, 20)} > U = {mpmath.nstr(U, 20)} (exact factorisation) "
+                            f"-> {'violation confirmed' if ok else 'NOT a violation'}")
             if kind == "value-below-feasible-witness":
                 v = self._value_mp(G, 80)
                 ok = _mpf(L) > v
-                return ok, f"feasible witness ⟨G,D⟩ = {mpmath.nstr(_mpf(L), 20)} > claimed max {mpmath.nstr(v, 20)} -> {'violation confirmed' if ok else 'NOT a violation'}"
+                return ok, (f"feasible witness ⟨G,D⟩ = {mpmath.nstr(_mpf(L), 20)} > claimed max {mpmath.nstr(v, 20)} "
+                            f"-> {'violation confirmed' if ok else 'NOT a violation'}")
             if kind in ("direction-beaten", "maximiser-value-inconsistent"):
                 Dc = self._direction_mp(G, 80)
                 obj = mpmath.fsum(_mpf(G[i][j]) * Dc[i, j] for i in range(m) for j in range(n))
                 if kind == "direction-beaten":
                     ok = _mpf(L) > obj
-                    return ok, f"feasible witness ⟨G,D⟩ = {mpmath.nstr(_mpf(L), 20)} > ⟨G, {self.direction.name}⟩ = {mpmath.nstr(obj, 20)} -> {'violation confirmed' if ok else 'NOT a violation'}"
+                    return ok, (f"feasible witness ⟨G,D⟩ = {mpmath.nstr(_mpf(L), 20)} "
+                                f"> ⟨G, {self.direction.name}⟩ = {mpmath.nstr(obj, 20)} "
+                                f"-> {'violation confirmed' if ok else 'NOT a violation'}")
                 v = self._value_mp(G, 80)
                 ok = abs(obj - v) > mpmath.mpf(10) ** -60 * (abs(obj) + abs(v))
-                return ok, f"⟨G, {self.direction.name}⟩ = {mpmath.nstr(obj, 20)} vs claimed max {mpmath.nstr(v, 20)} -> {'inconsistent' if ok else 'CONSISTENT'}"
+                return ok, (f"⟨G, {self.direction.name}⟩ = {mpmath.nstr(obj, 20)} vs claimed max {mpmath.nstr(v, 20)} "
+                            f"-> {'inconsistent' if ok else 'CONSISTENT'}")
         return False, f"unknown certificate kind {kind!r}"
 
 

@@ -149,8 +149,10 @@ def test_block_restriction_is_the_diagonal_block():
     _assert_close(dense_matrix(single), full[40:45, 40:45])
     by_tensor = HessianOperator(model, loss_fn, data, params=[model.layers[0].bias])
     _assert_close(dense_matrix(by_tensor), full[40:45, 40:45])
-    _assert_close(dense_matrix(HessianOperator(model, loss_fn, data, params="layers.1", backend="forward_over_reverse")),
-                  full[sl, sl])
+    _assert_close(
+        dense_matrix(HessianOperator(model, loss_fn, data, params="layers.1", backend="forward_over_reverse")),
+        full[sl, sl],
+    )
 
 
 def test_batches_accumulate_to_the_full_batch_hessian():
