@@ -54,6 +54,7 @@ def test_estimators_on_the_model_operator_equal_the_matrix_operator(mlp_case):
     assert abs(a.value - b.value) <= 1e-9 * abs(b.value)
 
 
+@pytest.mark.slow  # ~15 s: an accuracy claim measured over seeds; reports/hessian/report.md has the full table
 def test_krylov_trace_beats_hutchinson_on_trained_network(mlp_case):
     op, exact = mlp_case.hessian_matrix_op(), float(np.sum(mlp_case.eig_H))
 
