@@ -29,7 +29,7 @@ from theorems.statement import Verdict, seeded_run
 #: the float libraries the statements are written against
 MODULES = ("numerics.entropy", "numerics.divergence", "numerics.spectrum", "numerics.channel",
            "numerics.gaussian", "numerics.cv_limit", "numerics.steepest_descent", "numerics.modular_norm",
-           "numerics.prodigy", "numerics.sharpness", "numerics.rmed")
+           "numerics.prodigy", "numerics.sharpness", "numerics.sam", "numerics.rmed")
 
 #: exact twins and helpers that return no float quantity
 _NOT_FLOAT = ("_mp", "_b", "_exact")

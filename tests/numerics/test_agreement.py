@@ -50,12 +50,17 @@ def _mp_twins(module_name: str) -> list[str]:
 def test_every_mp_twin_is_registered():
     """A float function with an ``_mp`` twin in numerics/ has an agreement case (or a stated reason)."""
     names = {(module, case.name.split("[")[0]) for module, case in CASES}
+    # a twin defined in one module and re-exported by a registered one counts once (e.g. numerics.sam
+    # through numerics.sharpness): compare the function objects themselves
+    covered = {getattr(importlib.import_module(module), f"{name}_mp", None) for module, name in names}
     missing = []
     for info in pkgutil.iter_modules(numerics.__path__, "numerics."):
         if info.ispkg or info.name in UNREGISTERED:
             continue
         for twin in _mp_twins(info.name):
             if f"{info.name}.{twin}" in NOT_SCALAR:
+                continue
+            if getattr(importlib.import_module(info.name), twin) in covered:
                 continue
             if info.name not in REGISTRY or (info.name, twin[:-3]) not in names:
                 missing.append(f"{info.name}.{twin}")
