@@ -27,8 +27,9 @@ AGREEMENTS = [
     ),
     Agreement(
         "entropy_gap", E.entropy_gap, E.entropy_gap_mp, st.tuples(distributions(1, 60)),
-        rtol=64 * EPS, atol=1e-300,
-        why="non-negative summands f(n p_i)/n with n p_i − 1 exact (TwoProduct): relative error stays O(eps)",
+        rtol=64 * EPS, atol=1e-40,
+        why="non-negative summands f(n p_i)/n with n p_i − 1 exact (TwoProduct): relative error stays O(eps); "
+        "atol: at exactly uniform p the gap is 0 and the 50-digit oracle itself leaves ~1e-49 of rounding",
     ),
     Agreement(
         "renyi_entropy", E.renyi_entropy, E.renyi_entropy_mp, st.tuples(distributions(1, 40), alphas),
