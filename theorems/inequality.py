@@ -585,7 +585,7 @@ class Inequality(Statement):
             return self.result(Verdict.UNDECIDED, evidence, None, t0)
         if state["cases"] and not state.get("nontrivial"):
             evidence["summary"] = (f"vacuous: all {state['cases']} cases were trivial (both sides below "
-                                   f"{self.scale_floor:g}, or the statement's own trivial cases)")
+                                   f"{min(self.scale_floor, 1e-12):g}, or the statement's own trivial cases)")
             return self.result(Verdict.UNDECIDED, evidence, None, t0)
         if state.get("float_violations") and comparisons is None:
             evidence["summary"] = "float violations that were not certified and not compared with the exact sides"
