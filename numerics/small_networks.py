@@ -67,7 +67,9 @@ class _Model:
 
 
 @dataclass
-class TwoLayerLinear(_Model):
+class _TwoLayer(_Model):
+    """A hidden layer of ``width`` units (weights W, m×d) and a linear read-out (m weights)."""
+
     width: int = 8
 
     @property
@@ -79,6 +81,12 @@ class TwoLayerLinear(_Model):
         m, d = self.width, self.X.shape[1]
         return theta[:m * d].reshape(m, d), theta[m * d:]
 
+    def first_layer(self) -> slice:
+        return slice(0, self.width * self.X.shape[1])
+
+
+@dataclass
+class TwoLayerLinear(_TwoLayer):
     def predict(self, theta, X=None):
         W1, w2 = self.unpack(theta)
         return (self.X if X is None else X) @ W1.T @ w2
@@ -96,23 +104,9 @@ class TwoLayerLinear(_Model):
         second = np.einsum("ij,jk,ik->i", W1, self.sigma, W1)  # (W₁ Σ W₁ᵀ)_ii
         return np.concatenate([np.outer(w2**2, np.diag(self.sigma)).ravel(), second])
 
-    def first_layer(self) -> slice:
-        return slice(0, self.width * self.X.shape[1])
-
 
 @dataclass
-class TwoLayerTanh(_Model):
-    width: int = 8
-
-    @property
-    def n_params(self) -> int:
-        return self.width * self.X.shape[1] + self.width
-
-    def unpack(self, theta):
-        theta = self._check(theta)
-        m, d = self.width, self.X.shape[1]
-        return theta[:m * d].reshape(m, d), theta[m * d:]
-
+class TwoLayerTanh(_TwoLayer):
     def predict(self, theta, X=None):
         W, a = self.unpack(theta)
         return np.tanh((self.X if X is None else X) @ W.T) @ a
@@ -137,9 +131,6 @@ class TwoLayerTanh(_Model):
         gauss = ((a**2) * s**2).T @ x2 / n  # Σ_n (a_k s_nk x_nj)²
         resid = ((r[:, None] * (-2 * a * h * s)).T @ x2) / n
         return np.concatenate([(gauss + resid).ravel(), np.sum(h**2, axis=0) / n])
-
-    def first_layer(self) -> slice:
-        return slice(0, self.width * self.X.shape[1])
 
 
 @dataclass

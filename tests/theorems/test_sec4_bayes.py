@@ -1,8 +1,8 @@
 """Section 4 checkers, Bayes part: thm-4.2 (MAP rule), thm-4.3 (error floor), cor-4.4 (P_e* ≤ ½, iff μ = 0).
 
 Agreement tests compare the float sides used by the search with the exact sides that certify
-(Arb enclosures), with the tolerance stated where it is used; each has a meta-test that a
-perturbed float side fails the same helper.
+(Arb enclosures), with the tolerance stated where it is used; each is paired with a meta-test in
+which a perturbed float side must make the comparison fail.
 """
 
 from __future__ import annotations
