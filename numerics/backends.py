@@ -337,7 +337,7 @@ def arb_to_ball(x, prec: int) -> Ball:
     )
 
 
-def _as_ball(x, B: Arb):
+def as_ball(x, B: Arb):
     """An Arb result as a ball: exact Python values (an infinite KL is ``math.inf``) are allowed."""
     if isinstance(x, flint.arb):
         return x
@@ -382,7 +382,7 @@ def certified_sign(formula, *, precisions=(64, 128, 256, 512, 1024, 2048),
             break
         t1 = time.perf_counter()
         with Arb(prec) as B:
-            x = _as_ball(formula(B), B)
+            x = as_ball(formula(B), B)
             ball = arb_to_ball(x, prec)
             if x.upper() < 0:
                 return -1, ball

@@ -38,13 +38,12 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-import flint
 import mpmath
 import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
-from numerics.backends import MP, Arb, CertificationTimeout, InexactInputError, certified_sign
+from numerics.backends import MP, Arb, CertificationTimeout, InexactInputError, as_ball, certified_sign
 from theorems.exact_inputs import exactify, floatify, inputs_from_strings, inputs_to_strings
 from theorems.statement import Counterexample, Result, Statement, Verdict, run_seed
 
@@ -304,7 +303,7 @@ class Inequality(Statement):
         for p in (prec, 2 * prec, 4 * prec, 8 * prec, 16 * prec):
             with Arb(p) as B:
                 le, re = self.lhs_exact(xr, B), self.rhs_exact(xr, B)
-                sides = [_ball_of(le), _ball_of(re)]
+                sides = [as_ball(le, B), as_ball(re, B)]
             # done when each side is a narrow ball or an exact infinity; a NaN ball (e.g. log of a
             # ball that straddles 0 near p = 1) asks for more precision
             if all(_infinite_sign(s) != 0 if not s.is_finite()
@@ -717,14 +716,6 @@ def _exact_view(xf: dict, xd: dict) -> dict:
         except (OverflowError, ValueError):  # ±inf / NaN: the exact field itself
             out[k] = xd[k]
     return out
-
-
-def _ball_of(v):
-    if isinstance(v, flint.arb):
-        return v
-    if isinstance(v, float) and not math.isfinite(v):
-        return flint.arb(v)
-    return Arb().num(v)
 
 
 def _infinite_sign(s) -> int:
