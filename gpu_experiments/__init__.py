@@ -16,5 +16,6 @@ weights-only state, per-cell locks), :mod:`.distributed` (``torchrun``: DDP and
 cell sharding), :mod:`.runner` (the grid, progress display), :mod:`.report`
 (Markdown) with :mod:`.report_records`, :mod:`.report_statistics`,
 :mod:`.report_claims`, :mod:`.report_theory`, :mod:`.report_figures`,
-:mod:`.study` (the tanh-Lion study), :mod:`.gradient_channel`, ``__main__`` (CLI).
+:mod:`.study` (the tanh-Lion study), :mod:`.gradient_channel` with :mod:`.channel_estimators`,
+``__main__`` (CLI).
 """
