@@ -32,18 +32,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gpu_experiments.optimizers import (
-    DEFAULT_LR,
-    DEFAULT_MODE,
-    DEFAULT_TEMPERATURE,
-    TANH_LION_MODES,
-    Lion,
-    TanhLion,
-    lion_step_mp,
-    snr_momentum_variance_factor,
-    tanh_lion_step_mp,
-    weighted_variance_unbias_factor,
-)
+from gpu_experiments.lion_oracles import lion_step_mp, tanh_lion_step_mp
+from gpu_experiments.optimizer_defaults import DEFAULT_LR, DEFAULT_MODE, DEFAULT_TEMPERATURE, TANH_LION_MODES
+from gpu_experiments.optimizers import Lion, TanhLion
+from gpu_experiments.snr_moments import snr_momentum_variance_factor, weighted_variance_unbias_factor
 
 lion_pytorch = pytest.importorskip("lion_pytorch")
 from lion_pytorch.foreach import Lion as LionPytorchForeach  # noqa: E402
