@@ -289,16 +289,16 @@ def test_supremum_rhs_is_the_max_over_every_split_not_a_float_choice():
 def test_logistic_rates_must_match_theory_not_only_decay(monkeypatch):
     import numpy as np
 
-    from theorems import thm_3_3
+    from theorems import logistic_laplace
 
     def slow_decay(d, Ns, seeds, nodes):  # every error ~ N^-0.1: decreasing, but not at the theory's rates
         rng = np.random.default_rng(0)
         E = {q: 0.3 * np.asarray(Ns, float)[None, :] ** -0.1 * np.exp(0.01 * rng.standard_normal((len(seeds), len(Ns))))
-             for q in thm_3_3.QUANTITIES}
+             for q in logistic_laplace.QUANTITIES}
         E["quad_err"] = np.full((len(seeds), len(Ns)), 1e-12)
         return E
 
-    monkeypatch.setattr(thm_3_3, "logistic_study", slow_decay)
+    monkeypatch.setattr(logistic_laplace, "logistic_study", slow_decay)
     r = registry.find("thm-3.3/logistic").check()
     assert r.verdict is Verdict.REFUTED
     assert r.evidence["rates_consistent_with_theory"] is False
