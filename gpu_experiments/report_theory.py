@@ -29,6 +29,7 @@ import math
 from collections import defaultdict
 
 import numpy as np
+from scipy.optimize import brentq
 
 from numerics.entropy_gap_bounds import (
     c_of_kappa,  # noqa: F401  (re-exported for the report's tests)
@@ -100,16 +101,12 @@ def kappa_needed(n: int, gap: float, bound: str = "paper") -> float:
          "dimension_free": dimension_free_bound}[bound]
     if not gap > 0:
         return 1.0
-    lo, hi = 0.0, 700.0  # log κ
+    hi = 700.0  # log κ
     if f(math.exp(hi)) < gap:
         return math.inf
-    for _ in range(50):  # 700 / 2^50: far below any reported digit
-        mid = (lo + hi) / 2
-        if f(math.exp(mid)) >= gap:
-            hi = mid
-        else:
-            lo = mid
-    return math.exp(hi)
+    # Brent on log κ (the bounds are continuous and increasing): ~12 evaluations instead of 50 bisections
+    # for the same 1e-12 in log κ, far below any reported digit
+    return math.exp(brentq(lambda u: f(math.exp(u)) - gap, 0.0, hi, xtol=1e-12, rtol=4 * np.finfo(float).eps))
 
 
 def check_status(lhs: float, rhs: float, exact: bool, rhs_is_lower: bool) -> str:

@@ -153,5 +153,5 @@ def supremum_gap_fast(n: int, kappa: float) -> float:
     u = math.log(kappa)
     m_star = n * float(_c_minus_1(u)) / math.expm1(u)  # no cancellation near κ = 1, where m* → n/2
     # the neighbours too: near a tie between two splits rounding may put m* on the wrong side
-    candidates = {min(max(m, 1), n - 1) for m in range(math.floor(m_star) - 1, math.ceil(m_star) + 2)}
-    return float(max(two_valued_gap(n, m, kappa) for m in candidates))
+    candidates = sorted({min(max(m, 1), n - 1) for m in range(math.floor(m_star) - 1, math.ceil(m_star) + 2)})
+    return float(np.max(two_valued_gap(n, np.array(candidates), kappa)))

@@ -1,7 +1,8 @@
 """The cpu-smoke grid end to end: outputs, no recomputation, resume after a kill, CLI errors, data fallback.
 
-One module-scoped run of the whole ``cpu-smoke`` grid (8 cells, one seed) feeds
-most tests; the resume test reruns one cell in its own directory and compares it
+One module-scoped run of half the ``cpu-smoke`` grid (both architectures, both
+Hessian paths, SGD and tanh-Lion: 4 cells, one seed) feeds most tests; the whole
+grid (8 cells) runs under ``-m slow``; the resume test reruns one cell in its own directory and compares it
 with the uninterrupted run (bit for bit: on the CPU every source of randomness
 is a function of the seed and the step).
 """
@@ -26,12 +27,15 @@ from gpu_experiments.report import write_report
 from gpu_experiments.runner import load_preset_data, run_grid
 from gpu_experiments.training import RunInterrupted
 
+SMOKE_OPTIMIZERS = ["sgd", "tanh-lion"]  # a plain and a sign-momentum optimizer; the rest run under -m slow
+SMOKE_CELLS = 2 * len(SMOKE_OPTIMIZERS)
+
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
     t0 = time.perf_counter()
-    results = run_grid("cpu-smoke", out=str(out), seeds=[0], device="cpu", quiet=True)
+    results = run_grid("cpu-smoke", out=str(out), seeds=[0], device="cpu", quiet=True, optimizers=SMOKE_OPTIMIZERS)
     return str(out), results, time.perf_counter() - t0
 
 
@@ -40,17 +44,16 @@ def _records(results):
             for p in glob.glob(os.path.join(results, "runs", "*", "record.json"))}
 
 
-def test_outputs_exist_and_parse(smoke):
-    _, results, _ = smoke
+def _check_outputs(results, cells: int) -> None:
     recs = _records(results)
-    assert len(recs) == 8 and all(r["status"] == "complete" for r in recs.values())
+    assert len(recs) == cells and all(r["status"] == "complete" for r in recs.values())
     assert not glob.glob(os.path.join(results, "runs", "*", "state.pt"))  # finished runs keep no weights
     for r in recs.values():
         assert [m["percent"] for m in r["metrics"]] == [0, 1, 25, 50, 75, 100]
         assert r["checkpoint_steps"] == [0, 1, 6, 11, 16, 22]
     with open(os.path.join(results, "metrics.csv")) as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 8 * 6
+    assert len(rows) == cells * 6
     assert {"test_accuracy", "trace", "entropy_gap", "deviation_trace", "top_eigenvalue"} <= set(rows[0])
     with open(os.path.join(results, "theory.csv")) as fh:
         assert len(list(csv.DictReader(fh))) > 0
@@ -67,6 +70,15 @@ def test_outputs_exist_and_parse(smoke):
             assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+def test_outputs_exist_and_parse(smoke):
+    _check_outputs(smoke[1], SMOKE_CELLS)
+
+
+@pytest.mark.slow
+def test_whole_smoke_grid(tmp_path):
+    _check_outputs(run_grid("cpu-smoke", out=str(tmp_path), seeds=[0], device="cpu", quiet=True), 8)
+
+
 def test_smoke_exercises_both_hessian_paths(smoke):
     recs = _records(smoke[1])
     m = recs["mlp__sgd__seed0"]["metrics"][-1]["hessian"]
@@ -81,10 +93,11 @@ def test_finished_cells_are_not_recomputed(smoke):
     paths = glob.glob(os.path.join(results, "runs", "*", "record.json"))
     before = {p: os.stat(p).st_mtime_ns for p in paths}
     t0 = time.perf_counter()
-    run_grid("cpu-smoke", out=out, seeds=[0], device="cpu", quiet=True, write_outputs=False)
+    run_grid("cpu-smoke", out=out, seeds=[0], device="cpu", quiet=True, optimizers=SMOKE_OPTIMIZERS,
+             write_outputs=False)
     assert {p: os.stat(p).st_mtime_ns for p in paths} == before
     sessions = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(results, "sessions", "*.json")))]
-    assert sessions[-1]["computed"] == 0 and sessions[-1]["cached"] == 8
+    assert sessions[-1]["computed"] == 0 and sessions[-1]["cached"] == SMOKE_CELLS
     assert time.perf_counter() - t0 < first
 
 
@@ -94,7 +107,8 @@ def test_changed_configuration_is_refused_without_touching_grid_json(smoke):
     before = (open(grid_path).read(), os.stat(grid_path).st_mtime_ns)
     sessions = sorted(os.listdir(os.path.join(results, "sessions")))
     with pytest.raises(ValueError, match="different configuration"):
-        run_grid("cpu-smoke", out=out, seeds=[0], device="cpu", quiet=True, epochs=2, write_outputs=False)
+        run_grid("cpu-smoke", out=out, seeds=[0], device="cpu", quiet=True, epochs=2, optimizers=SMOKE_OPTIMIZERS,
+                 write_outputs=False)
     assert (open(grid_path).read(), os.stat(grid_path).st_mtime_ns) == before
     assert sorted(os.listdir(os.path.join(results, "sessions"))) == sessions  # no session file either
 
