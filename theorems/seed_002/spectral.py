@@ -18,8 +18,6 @@ from numerics.exact_linalg import (
     F1,
     Mat,
     _cayley,
-    _det,
-    _eye,
     _frob2,
     _inner,
     _mat,
@@ -29,12 +27,14 @@ from numerics.exact_linalg import (
     _mT,
     _nullspace,
     _rank,
-    _scale,
-    _small_gram,
-    _solve,
-    _strictly_feasible,
     _vec_from_str,
     _vec_str,
+)
+from numerics.spectral_certificates import (
+    NuclearEnclosure,
+    nuclear_enclosure,
+    shampoo_frobenius2,
+    verify_enclosure_inputs,
 )
 from numerics.steepest_descent import (
     _mp_matrix,
@@ -153,104 +153,6 @@ def _unique_always_mat(rank, m, n) -> bool:
 
 
 @dataclass
-class _Enclosure:
-    """Certified L ≤ OPT ≤ U and L ≤ ‖G‖_* ≤ U, from exact witnesses."""
-
-    D: Mat  # ‖D‖₂ < 1 (exact), L = ⟨G, D⟩
-    L: Fraction
-    A: Mat  # X = A·Bt exactly, X = G (m ≤ n) or Gᵀ
-    Bt: Mat
-    orient: str
-    pairs: list  # (‖a_i‖², ‖b_i‖²)
-
-    def U(self, B):
-        return B.sum([B.sqrt(B.num(a * b)) for a, b in self.pairs]) if self.pairs else B.num(0)
-
-    def inputs(self) -> dict:
-        return {"D_witness": _mat_str(self.D), "A": _mat_str(self.A), "orient": self.orient}
-
-
-def _feasible_witness(Df: np.ndarray) -> Mat | None:
-    nrm = float(np.linalg.norm(Df, 2)) if Df.size else 0.0
-    base = Df / max(nrm, 1.0) if nrm > 0 else Df
-    D0 = _mat(base)
-    for k in (44, 36, 28, 20, 10):
-        D = _scale(D0, Fraction(2**k - 1, 2**k))
-        if _strictly_feasible(D):
-            return D
-    return None
-
-
-def _enclosure(G: Mat, Gf: np.ndarray, D_float: np.ndarray, A_float: np.ndarray | None) -> _Enclosure | None:
-    D = _feasible_witness(D_float)
-    if D is None:
-        return None
-    orient = "G" if len(G) <= len(G[0]) else "G^T"
-    X, Xf = (G, Gf) if orient == "G" else (_mT(G), Gf.T)
-    k = len(X)
-    candidates = []
-    if A_float is not None:
-        candidates.append(A_float)
-    U, s, _ = np.linalg.svd(Xf)
-    floor = s[0] * 1e-8 if s.size and s[0] > 0 else 1.0
-    candidates.append(U[:, :k] * np.sqrt(np.maximum(np.pad(s, (0, k - s.size)), floor)))
-    best = None
-    for Af in candidates:
-        A = _mat(Af)
-        if _det(A) == 0:
-            continue
-        Bt = _solve(A, X)
-        pairs = [(sum((A[j][i] ** 2 for j in range(k)), F0), sum((v * v for v in Bt[i]), F0)) for i in range(k)]
-        ub = sum(math.sqrt(float(a) * float(b)) for a, b in pairs)
-        if best is None or ub < best[0]:
-            best = (ub, A, Bt, pairs)
-    if best is None:
-        return None
-    return _Enclosure(D=D, L=_inner(G, D), A=best[1], Bt=best[2], orient=orient, pairs=best[3])
-
-
-def _verify_enclosure_inputs(G: Mat, x: dict):
-    """Recompute (L, U at 80 digits) from stored witnesses; None if a witness fails its exact check."""
-    D = _mat_from_str(x["D_witness"])
-    A = _mat_from_str(x["A"])
-    if not _strictly_feasible(D):
-        return None
-    X = G if x["orient"] == "G" else _mT(G)
-    try:
-        Bt = _solve(A, X)
-    except ZeroDivisionError:
-        return None
-    if _mm(A, Bt) != X:
-        return None
-    k = len(A)
-    U = mpmath.fsum(mpmath.sqrt(_mpf(sum((A[j][i] ** 2 for j in range(k)), F0) * sum((v * v for v in Bt[i]), F0)))
-                    for i in range(k))
-    return _inner(G, D), U
-
-
-def _gram_inverse_trace(G: Mat) -> Fraction:
-    """tr((GᵀG)⁻¹) via the smaller Gram matrix (full-rank G): Σ σ_i⁻²."""
-    S = _small_gram(G)
-    return sum((row[i] for i, row in enumerate(_solve(S, _eye(len(S))))), F0)
-
-
-def _shampoo_frobenius2(G: Mat, p: Fraction, enc: _Enclosure | None, rank: int):
-    """‖(GGᵀ)^{-p} G (GᵀG)^{-p}‖_F² = Σ σ_i^{2−8p} for full-rank G, where it has a rational or
-    certified form: p = 1/4 → r, p = 1/2 → tr(Gram⁻¹), p = 0 → ‖G‖_F², p = 1/8 → ‖G‖_* ∈ [L, U]."""
-    if p == Fraction(1, 4):
-        return lambda B: (B.num(rank), B.num(rank))
-    if p == Fraction(1, 2):
-        v = _gram_inverse_trace(G)
-        return lambda B: (v, v)
-    if p == 0:
-        v = _frob2(G)
-        return lambda B: (v, v)
-    if p == Fraction(1, 8) and enc is not None:
-        return lambda B: (enc.L, enc.U(B))
-    return None
-
-
-@dataclass
 class SpectralSteepestDescent(_SearchStatement):
     """``argmax_{‖D‖₂≤1} ⟨G,D⟩ = direction(G)``, ``max = value(G)``, unique iff ``unique(rank, m, n)``,
     and ``(GGᵀ)^{-p} G (GᵀG)^{-p} = UVᵀ`` for full-rank G (p = ``shampoo_exponent``)."""
@@ -308,7 +210,7 @@ class SpectralSteepestDescent(_SearchStatement):
         with mpmath.workdps(dps):
             return P * _mpf(c)
 
-    def _direction_objective(self, G, enc: _Enclosure):
+    def _direction_objective(self, G, enc: NuclearEnclosure):
         """Certified (lo, hi) of ⟨G, D_claimed⟩: c·‖G‖_* (⟨G,UVᵀ⟩ = Σσ) or ‖G‖_F² (exact)."""
         c = self.direction.polar_multiple
         if c is None:
@@ -320,7 +222,7 @@ class SpectralSteepestDescent(_SearchStatement):
     def _value_float(self, Gf, nuc):
         return float(self.value.c) * (nuc if self.value.kind == "nuclear" else _safe_norm(Gf))
 
-    def _value_bounds(self, G, enc: _Enclosure):
+    def _value_bounds(self, G, enc: NuclearEnclosure):
         c = self.value.c
         if self.value.kind == "nuclear":
             return lambda B: (B.num(c) * B.num(enc.L), B.num(c) * enc.U(B))
@@ -367,7 +269,7 @@ class SpectralSteepestDescent(_SearchStatement):
         best_lower = max(v_pga, float(np.sum(Gf * P)))
         best_upper = min(v_dual, nuc) if not zero else 0.0
         D_best = D_pga if v_pga >= float(np.sum(Gf * P)) else P
-        enc = _enclosure(G, Gf, D_best, A_dual)
+        enc = nuclear_enclosure(G, Gf, D_best, A_dual)
         if enc is None:
             state["artefacts"].append(f"no exact enclosure witness ({case.kind} {m}x{n})")
         inputs = {"G": _mat_str(G), "shape": [m, n]}
@@ -444,7 +346,7 @@ class SpectralSteepestDescent(_SearchStatement):
                     err = float(mpmath.mnorm(Mm - polar_factor_mp(G, dps), "f"))
                 bad = err > 1e-30
             if bad:
-                fro = _shampoo_frobenius2(G, p, enc, rank)
+                fro = shampoo_frobenius2(G, p, enc, rank)
                 if fro is not None:
                     attempts.append(lambda: _certify(
                         "shampoo-not-polar", inputs, lambda B: (fro(B)[0], rank), "==", size,
@@ -625,7 +527,7 @@ class SpectralSteepestDescent(_SearchStatement):
                 ok = diff > mpmath.mpf(10) ** -40
                 return ok, (f"‖(GGᵀ)^-{p} G (GᵀG)^-{p} − UVᵀ‖_F = {mpmath.nstr(diff, 15)} at 80 digits "
                             f"-> {'differ' if ok else 'EQUAL'}")
-            enc = _verify_enclosure_inputs(G, x)
+            enc = verify_enclosure_inputs(G, x)
             if enc is None:
                 return False, "a stored witness fails its exact check"
             L, U = enc
