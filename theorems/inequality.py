@@ -10,16 +10,16 @@ An :class:`Inequality` is checked in four steps, every run:
    rising precision (time-capped), and only a ball entirely below zero counts. An
    independent evaluation -- mpmath at a precision matched to the ball, plus the
    statement's own second formula where it offers one (``independent``) -- must agree in
-   sign; if it does not, the verdict is ``inconsistent``, never ``refuted``.
+   sign (:mod:`theorems.evaluation_agreement`); if not, the verdict is ``inconsistent``, never ``refuted``.
 3. **float against exact** -- the exact sides are evaluated (Arb) at the worst cases
    found and at a seeded sample of the cases searched. A float side that misses its
    exact twin by more than ``side_tol`` (relative) is a finding that keeps the
    statement from reading ``holds``: a wrong float library cannot hide behind
-   "numerical artefacts".
+   "numerical artefacts" (the deviation: :func:`theorems.evaluation_agreement.side_deviation`).
 4. **evidence** -- how close the search came to the tight region: the largest
    lhs/rhs and the smallest relative margin over non-trivial cases, near-equality
    hits, the distance to a known extremiser where one is declared, and the number of
-   float-vs-exact comparisons made.
+   float-vs-exact comparisons made (:mod:`theorems.search_evidence`).
 
 Verdicts: ``refuted`` (certified and confirmed counterexample), ``holds`` (no
 violation, no disagreement), ``inconsistent`` (the evidence contradicts itself:
@@ -39,25 +39,18 @@ from fractions import Fraction
 from typing import Any
 
 import mpmath
-import numpy as np
 from hypothesis import HealthCheck, Phase, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
-from numerics.backends import MP, Arb, CertificationTimeout, InexactInputError, as_ball, certified_sign
+from numerics.backends import Arb, CertificationTimeout, InexactInputError, certified_sign
+from theorems.evaluation_agreement import InconsistentEvidence, confirm_sign, exact_view, side_deviation
 from theorems.exact_inputs import exactify, floatify, inputs_from_strings, inputs_to_strings
+from theorems.search_evidence import holds_summary, search_evidence
 from theorems.statement import Counterexample, Result, Statement, Verdict, run_seed
 
 
 class OutOfDomainError(ValueError):
     """An exact input outside the statement's domain."""
-
-
-class InconsistentEvidence(Exception):
-    """Two evaluations of the same exact quantity disagree (Arb vs mpmath vs independent formula)."""
-
-    def __init__(self, message: str, details: dict):
-        super().__init__(message)
-        self.details = details
 
 
 class _FloatViolation(Exception):
@@ -248,42 +241,11 @@ class Inequality(Statement):
         )
 
     def confirm_sign(self, x: dict, sign: int, ball) -> dict:
-        """The independent opinions on the sign Arb proved: mpmath, and ``independent`` if given.
-
-        mpmath runs at ~20 digits more than the ball's precision (at least 60), so a true
-        margin the ball resolved is resolved by mpmath too; its value must have Arb's sign
-        and lie within the ball up to mpmath's own rounding.
-        """
-        dps = max(60, int(ball.prec_bits * 0.30103) + 20)
-        with MP(dps) as B:
-            lhs, rhs = self.exact_margin(x, B)
-            mp = B.num(0) + (rhs - lhs)
-            scale = max(abs(mpmath.mpf(lhs)) if mpmath.isfinite(lhs) else 0,
-                        abs(mpmath.mpf(rhs)) if mpmath.isfinite(rhs) else 0, mpmath.mpf(self.scale_floor))
-            slack = scale * mpmath.mpf(10) ** (-(dps - 15))
-            opinions = {"mpmath": mp}
-            if self.independent is not None:
-                il, ir = self.independent(self.derive(dict(x)))
-                opinions["independent formula"] = B.num(0) + (ir - il)
-        problems = []
-        for name, v in opinions.items():
-            if mpmath.isnan(v) or mpmath.sign(v) != sign:
-                problems.append(f"{name} gives {mpmath.nstr(v, 12)} where Arb proved sign {sign:+d} "
-                                f"({ball.enclosure})")
-        if math.isfinite(ball.lower) and math.isfinite(ball.upper) and mpmath.isfinite(mp):
-            lo, hi = mpmath.mpf(ball.lower) - slack, mpmath.mpf(ball.upper) + slack
-            if not lo <= mp <= hi:
-                problems.append(f"mpmath value {mpmath.nstr(mp, 20)} lies outside Arb's enclosure {ball.enclosure}")
-        if problems:
-            raise InconsistentEvidence(
-                f"{self.id}: Arb and the independent evaluation disagree: " + "; ".join(problems),
-                {"inputs": inputs_to_strings(x), "arb": ball.enclosure,
-                 **{k: mpmath.nstr(v, 20) for k, v in opinions.items()}, "problems": problems},
-            )
-        by = f"mpmath at {dps} digits ({mpmath.nstr(mp, 8)})"
-        if "independent formula" in opinions:
-            by += f" and the independent formula ({mpmath.nstr(opinions['independent formula'], 8)})"
-        return {"mp": mp, "by": by}
+        """The independent opinions on the sign Arb proved: mpmath, and ``independent`` if given
+        (:func:`theorems.evaluation_agreement.confirm_sign`)."""
+        independent = None if self.independent is None else (lambda: self.independent(self.derive(dict(x))))
+        return confirm_sign(lambda B: self.exact_margin(x, B), sign, ball, scale_floor=self.scale_floor,
+                            independent=independent, statement_id=self.id, x=x)
 
     # -- float against exact -------------------------------------------------
     def compare_exact(self, x: dict, prec: int = 64) -> dict:
@@ -298,50 +260,9 @@ class Inequality(Statement):
         lf, rf = self.float_sides(xf)
         # like with like: the exact sides at the exact values of the float inputs the float sides
         # saw, so the deviation measures the float library alone, not the rounding of its inputs
-        xr = _exact_view(xf, xd)
-        sides = None
-        for p in (prec, 2 * prec, 4 * prec, 8 * prec, 16 * prec):
-            with Arb(p) as B:
-                le, re = self.lhs_exact(xr, B), self.rhs_exact(xr, B)
-                sides = [as_ball(le, B), as_ball(re, B)]
-            # done when each side is a narrow ball or an exact infinity; a NaN ball (e.g. log of a
-            # ball that straddles 0 near p = 1) asks for more precision
-            if all(_infinite_sign(s) != 0 if not s.is_finite()
-                   else float(s.rad().upper()) <= 1e-3 * self.side_tol * max(abs(float(s.mid())), self.scale_floor)
-                   for s in sides):
-                break  # narrow enough to judge the float against side_tol
-        mids = [float(s.mid()) if s.is_finite() else 0.0 for s in sides]
-        scale = max([abs(m) for m in mids] + [self.scale_floor])
-        worst, notes, bad = 0.0, [], False
-        for name, f, s in (("lhs", lf, sides[0]), ("rhs", rf, sides[1])):
-            if math.isnan(f):
-                worst, notes = math.inf, notes + [f"float {name} is NaN (exact {s.str(10, radius=True)})"]
-                continue
-            if not s.is_finite():
-                exact_inf = _infinite_sign(s)
-                if exact_inf == 0:
-                    worst = math.inf
-                    notes.append(f"exact {name} is undefined ({s.str(5, radius=True)}); float {f!r}")
-                elif math.isinf(f) and math.copysign(1, f) == exact_inf:
-                    continue  # both +inf (e.g. KL with a zero) or both -inf: agree
-                else:
-                    worst = math.inf
-                    notes.append(f"exact {name} is {'+' if exact_inf > 0 else '-'}inf, float {f!r}")
-                continue
-            if math.isinf(f):
-                worst, notes = math.inf, notes + [f"float {name} is {f} but exact {name} ∈ {s.str(10, radius=True)}"]
-                continue
-            rad = float(s.rad().upper())
-            if rad > self.side_tol * scale:
-                notes.append(f"exact {name} unresolved: {s.str(10, radius=True)} is wider than the tolerance")
-                return {"deviation": 0.0, "note": "; ".join(notes), "unresolved": True}
-            dist = max(0.0, abs(f - float(s.mid())) - rad)
-            dev = dist / scale
-            worst = max(worst, dev)
-            if dist > self.side_tol * scale + self.side_atol:
-                bad = True
-                notes.append(f"float {name} {f!r} vs exact {s.str(17, radius=True)}: relative deviation {dev:.3e}")
-        return {"deviation": worst, "bad": bad or math.isinf(worst), "note": "; ".join(notes), "unresolved": False}
+        xr = exact_view(xf, xd)
+        return side_deviation(lf, rf, lambda B: (self.lhs_exact(xr, B), self.rhs_exact(xr, B)), prec=prec,
+                              side_tol=self.side_tol, side_atol=self.side_atol, scale_floor=self.scale_floor)
 
     # -- search ----------------------------------------------------------------
     def new_search_state(self) -> dict:
@@ -558,7 +479,10 @@ class Inequality(Statement):
         except InconsistentEvidence as exc:
             counterexample, problem = None, ("inconsistent", str(exc), exc.details)
         comparisons = self.exact_comparisons(state) if state.get("sample") is not None else None
-        evidence = self._evidence(state, comparisons)
+        distance = None if self.extremiser_distance is None else (
+            lambda x: self.extremiser_distance(floatify(self.derive(dict(x)))))
+        evidence = search_evidence(state, comparisons, relation=self.relation, side_tol=self.side_tol,
+                                   extremiser_distance=distance)
         if counterexample is not None:
             evidence["summary"] = f"violated after {state['cases']} cases; shrunk to size {counterexample.size}"
             return self.result(Verdict.REFUTED, evidence, counterexample, t0)
@@ -589,50 +513,10 @@ class Inequality(Statement):
         if state.get("float_violations") and comparisons is None:
             evidence["summary"] = "float violations that were not certified and not compared with the exact sides"
             return self.result(Verdict.UNDECIDED, evidence, None, t0)
-        evidence["summary"] = self._holds_summary(state, comparisons)
+        evidence["summary"] = holds_summary(state, comparisons, relation=self.relation)
         if self.proof:
             evidence["proof"] = self.proof
         return self.result(Verdict.HOLDS, evidence, None, t0)
-
-    def _evidence(self, state: dict, comparisons: dict | None) -> dict:
-        ev = {
-            "relation": self.relation,
-            "cases": state["cases"],
-            "nontrivial_cases": state.get("nontrivial", 0),
-            "smallest_relative_margin": _fmt(state["min_rel_margin"]),
-            "at": inputs_to_strings(state["argmin"]) if state["argmin"] is not None else None,
-            "smallest_nontrivial_relative_margin": _fmt(state.get("min_rel_nontrivial", math.inf)),
-            "nontrivial_at": (inputs_to_strings(state["argmin_nontrivial"])
-                              if state.get("argmin_nontrivial") is not None else None),
-            "near_equality_hits": state.get("near_hits", 0),
-            "numerical_artefacts": state["artefacts"],
-            "nonfinite_cases": state.get("nonfinite", 0),
-        }
-        if self.relation == "<=" and state.get("argmax_ratio") is not None:
-            ev["max_lhs_over_rhs"] = float(f"{state['max_ratio']:.9g}")
-            ev["max_ratio_at"] = inputs_to_strings(state["argmax_ratio"])
-            if self.extremiser_distance is not None:
-                d = self.extremiser_distance(floatify(self.derive(dict(state["argmax_ratio"]))))
-                ev["distance_to_extremiser"] = float(f"{d:.6g}")
-        if comparisons is not None:
-            ev["exact_comparisons"] = comparisons["made"]
-            ev["max_float_exact_deviation"] = _fmt(comparisons["max_deviation"])
-            ev["side_tolerance"] = self.side_tol
-            if comparisons["findings"]:
-                ev["float_exact_disagreements"] = comparisons["findings"][:5]
-        if state.get("nonfinite_inputs"):
-            ev["nonfinite_inputs"] = [inputs_to_strings(x) for x in state["nonfinite_inputs"][:3]]
-        return ev
-
-    def _holds_summary(self, state: dict, comparisons: dict | None) -> str:
-        parts = [f"{state['cases']} cases ({state.get('nontrivial', 0)} non-trivial)"]
-        if self.relation == "<=" and state.get("argmax_ratio") is not None:
-            parts.append(f"max lhs/rhs {state['max_ratio']:.6g}")
-        parts.append(f"smallest non-trivial margin {_fmt(state.get('min_rel_nontrivial', math.inf))}")
-        parts.append(f"{state.get('near_hits', 0)} near-equality hits")
-        if comparisons is not None:
-            parts.append(f"{comparisons['made']} exact comparisons (max dev {_fmt(comparisons['max_deviation'])})")
-        return ", ".join(parts)
 
     def _smaller(self, cx: Counterexample, state: dict, per_size: int = 60, sizes: int = 12) -> Counterexample:
         """Look for a certified violation at each size below ``cx.size``, smallest first.
@@ -702,49 +586,12 @@ class _OutOfTime(Exception):
     pass
 
 
-def _exact_view(xf: dict, xd: dict) -> dict:
-    """The exact binary values of the float view ``xf`` (fields that are not floats keep ``xd``'s value)."""
-    out = {}
-    for k, v in xf.items():
-        try:
-            if isinstance(v, np.ndarray) and v.dtype.kind == "f":
-                out[k] = [Fraction(float(e)) for e in v]
-            elif isinstance(v, (float, np.floating)):
-                out[k] = Fraction(float(v))
-            else:
-                out[k] = xd[k]
-        except (OverflowError, ValueError):  # ±inf / NaN: the exact field itself
-            out[k] = xd[k]
-    return out
-
-
-def _infinite_sign(s) -> int:
-    """+1 / −1 for a ball that is exactly ±inf, 0 for an undefined or merely wide one."""
-    if s.is_nan() if hasattr(s, "is_nan") else False:
-        return 0
-    if s.rad() == 0 or not s.rad().is_finite():
-        m = s.mid()
-        if m > 0 and not m.is_finite():
-            return 1
-        if m < 0 and not m.is_finite():
-            return -1
-    return 0
-
-
 def _scaled(f, c):
     return lambda x: f(x) * c
 
 
 def _scaled_exact(f, c: Fraction):
     return lambda x, B: f(x, B) * B.num(c)
-
-
-def _fmt(v: float) -> str:
-    if v == math.inf:
-        return "inf"
-    if v == -math.inf:
-        return "-inf"
-    return f"{v:.3e}"
 
 
 def _only_violations(exc: BaseException) -> bool:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from numerics.backends import certified_sign
 from theorems import registry
-from theorems.inequality import InconsistentEvidence, Inequality, OutOfDomainError
+from theorems.evaluation_agreement import InconsistentEvidence
+from theorems.inequality import Inequality, OutOfDomainError
 from theorems.statement import inputs_from_strings
 
 #: time allowed to prove one sign (Arb at rising precision)
