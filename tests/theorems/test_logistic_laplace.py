@@ -10,6 +10,7 @@ import pytest
 from scipy import integrate
 from scipy.special import expit
 
+from tests.theorems.quick_checks import mutants_of, quick_check
 from theorems import logistic_laplace as T
 from theorems.statement import Verdict
 
@@ -100,8 +101,8 @@ def test_logistic_study_is_approximate_with_classical_rates():
 
 
 def test_exact_mutant_counterexample_verifies_in_mpmath():
-    m = next(m for m in T.logistic.mutants() if m.mutant_claim == ("exact",))
-    r = m.check()
+    m = next(m for m in mutants_of(T.logistic) if m.mutant_claim == ("exact",))
+    r = quick_check(m)
     assert r.verdict is Verdict.REFUTED
     ok, line = m.verify_counterexample(r.counterexample.__dict__)
     assert ok, line
@@ -112,8 +113,8 @@ def test_exact_mutant_counterexample_verifies_in_mpmath():
 
 
 def test_rate_mutant_counterexample_verifies_independently():
-    m = next(m for m in T.logistic.mutants() if m.mutant_claim == ("rate", "cov_rel", -0.5))
-    r = m.check()
+    m = next(m for m in mutants_of(T.logistic) if m.mutant_claim == ("rate", "cov_rel", -0.5))
+    r = quick_check(m)
     assert r.verdict is Verdict.REFUTED
     ok, line = m.verify_counterexample(r.counterexample.__dict__)
     assert ok, line

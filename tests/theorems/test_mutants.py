@@ -16,11 +16,12 @@ import os
 
 import pytest
 
+from tests.theorems.quick_checks import mutants_of, quick_check
 from theorems import registry
 from theorems.statement import Verdict
 
 STATEMENTS = registry.all_statements()
-ALL = [(s, m) for s in STATEMENTS for m in s.mutants()]
+ALL = [(s, m) for s in STATEMENTS for m in mutants_of(s)]
 
 
 def sample_mutants(statements, seed: int) -> list:
@@ -31,7 +32,7 @@ def sample_mutants(statements, seed: int) -> list:
     """
     out = []
     for s in statements:
-        ms = s.mutants()
+        ms = mutants_of(s)
         if ms:
             h = int.from_bytes(hashlib.sha256(s.id.encode()).digest()[:4], "big")
             out.append((s, ms[(h + seed) % len(ms)]))
@@ -50,7 +51,7 @@ SAMPLE = sample_mutants(STATEMENTS, _sample_seed())
 
 
 def _kill(mutant) -> None:
-    r = mutant.check(effort="quick")
+    r = quick_check(mutant)
     assert r.verdict is Verdict.REFUTED, f"mutant {mutant.id} survived: {r.evidence}"
     assert r.counterexample is not None
 

@@ -9,6 +9,7 @@ import pytest
 from scipy import integrate, stats
 from scipy.special import expit, ndtr
 
+from tests.theorems.quick_checks import mutants_of, quick_check
 from theorems import pac_bayes_coverage as T
 from theorems.statement import Verdict
 
@@ -86,13 +87,13 @@ def test_bound_holds_and_mutants_are_refuted():
     cells = r.evidence["cells"]
     assert len(cells) == 3 * len(T.COVERAGE_CONFIG["quick"]["Ns"])
     assert all(c["cp95"][1] < T.DELTA for c in cells.values())
-    for m in T.bound.mutants():
-        assert m.check().verdict is Verdict.REFUTED, m.id
+    for m in mutants_of(T.bound):
+        assert quick_check(m).verdict is Verdict.REFUTED, m.id
 
 
 def test_bound_counterexample_verifies_in_mpmath():
-    m = next(m for m in T.bound.mutants() if m.variant == "no complexity term")
-    r = m.check()
+    m = next(m for m in mutants_of(T.bound) if m.variant == "no complexity term")
+    r = quick_check(m)
     ok, line = m.verify_counterexample(r.counterexample.__dict__)
     assert ok, line
     # the claimed bound on the same seeds: no violation can be confirmed

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numerics.backends import MP, Arb
+from tests.theorems.quick_checks import mutants_of, quick_check
 from theorems.channel_rules import (
     bayes_error_exact,
     canonical_rule,
@@ -133,8 +134,8 @@ def test_bad_rule_inputs_raise():
 
 
 def test_mutant_counterexamples_verify_independently():
-    for m in min_error.mutants()[:3]:
-        r = m.check()
+    for m in mutants_of(min_error)[:3]:
+        r = quick_check(m)
         assert r.verdict is Verdict.REFUTED
         lines = list(verify_report({"results": [r.to_json()]}))
         assert lines and all(ok for _, ok in lines), lines

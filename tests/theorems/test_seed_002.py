@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from numerics import exact_linalg as xl
 from numerics import steepest_descent as sd
+from tests.theorems.quick_checks import mutants_of, quick_check
 from theorems import seed_002 as s2
 from theorems.seed_002 import adam as ad
 from theorems.seed_002 import sign as sg
@@ -28,7 +29,7 @@ ALL = {s.id: s for s in s2.STATEMENTS}
 # the three search statements (explicit degenerate cases + Hypothesis, their own certificates); the
 # Inequality statements (norms by role, step size, Prodigy) are tested at the end of this file
 STATEMENTS = {s.id: s for s in s2.STATEMENTS if isinstance(s, _SearchStatement)}
-MUTANTS = [(s, m) for s in STATEMENTS.values() for m in s.mutants()]
+MUTANTS = [(s, m) for s in STATEMENTS.values() for m in mutants_of(s)]
 
 
 def _f(x) -> float:
@@ -42,7 +43,7 @@ def _f(x) -> float:
 
 @pytest.fixture(scope="module")
 def results():
-    return {i: s.check(effort="quick") for i, s in STATEMENTS.items()}
+    return {i: quick_check(s) for i, s in STATEMENTS.items()}
 
 
 def test_ids_and_three_statements():
@@ -114,7 +115,7 @@ def test_at_least_three_mutants_each():
 
 @pytest.mark.parametrize("stmt, mutant", MUTANTS, ids=[m.id for _, m in MUTANTS])
 def test_mutant_refuted_and_verified(stmt, mutant):
-    r = mutant.check(effort="quick")
+    r = quick_check(mutant)
     assert r.verdict is Verdict.REFUTED and r.counterexample is not None, r.evidence
     cx = asdict(r.counterexample)
     assert cx["margin_upper"] < 0
@@ -136,20 +137,20 @@ def test_search_alone_refutes_mutant(stmt, mutant):
 def test_tampered_certificates_are_rejected():
     by_id = {m.id: m for _, m in MUTANTS}
     m = by_id["seed-002/sign-descent-linf~value ‖g‖₂"]
-    cx = asdict(m.check().counterexample)
+    cx = asdict(quick_check(m).counterexample)
     cx["inputs"]["witness"] = ["2"] + cx["inputs"]["witness"][1:]  # infeasible witness
     assert not m.verify_counterexample(cx)[0]
     m = by_id["seed-002/shampoo-spectral~value x 1.01"]
-    cx = asdict(m.check().counterexample)
+    cx = asdict(quick_check(m).counterexample)
     cx["inputs"]["A"] = [["0"] * len(row) for row in cx["inputs"]["A"]]  # singular: no factorisation
     assert not m.verify_counterexample(cx)[0]
-    cx = asdict(m.check().counterexample)
+    cx = asdict(quick_check(m).counterexample)
     cx["inputs"]["D_witness"] = [
         ["2" if i == j else "0" for j in range(len(r))] for i, r in enumerate(cx["inputs"]["D_witness"])
     ]
     assert not m.verify_counterexample(cx)[0]  # ‖D‖₂ = 2: not strictly feasible
     m = by_id["seed-002/adam-no-momentum-sign~limit g/‖g‖∞"]
-    cx = asdict(m.check().counterexample)
+    cx = asdict(quick_check(m).counterexample)
     cx["inputs"]["eps0"] = "0"
     assert not m.verify_counterexample(cx)[0]
 

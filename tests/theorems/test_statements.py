@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.theorems.quick_checks import quick_check
 from theorems import registry
 from theorems.statement import Verdict
 from theorems.verify import verify_report
@@ -22,7 +23,7 @@ STATEMENTS = registry.all_statements()
 
 @pytest.mark.parametrize("stmt", STATEMENTS, ids=lambda s: s.id)
 def test_statement_quick_check(stmt):
-    r = stmt.check(effort="quick")
+    r = quick_check(stmt)
     assert r.id == stmt.id and isinstance(r.verdict, Verdict)
     if r.verdict is Verdict.REFUTED:
         # an empirical refutation is its seeded experiment's statistics (no Arb certificate)
