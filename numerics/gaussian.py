@@ -31,26 +31,14 @@ import mpmath
 import numpy as np
 from scipy import linalg
 
+from numerics.validation import as_float_array
+
 _EPS = np.finfo(np.float64).eps
 
 
 # ----------------------------------------------------------------------------
 # input checks
 # ----------------------------------------------------------------------------
-
-def _as_array(x, name: str, *, allow_empty: bool = False) -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be real numbers: {exc}") from None
-    if arr.size == 0 and not allow_empty:
-        raise ValueError(f"{name} is empty")
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN")
-    if np.isinf(arr).any():
-        raise ValueError(f"{name} contains inf")
-    return arr
-
 
 def _check_covariance(S: np.ndarray, name: str) -> None:
     if S.ndim < 2 or S.shape[-1] != S.shape[-2]:
@@ -69,7 +57,7 @@ def _cholesky(S: np.ndarray, name: str) -> np.ndarray:
 
 
 def _positive(x, name: str) -> np.ndarray:
-    arr = _as_array(x, name)
+    arr = as_float_array(x, name)
     if (arr <= 0).any():
         raise ValueError(f"{name} must be > 0, got {arr[arr <= 0].flat[0]!r}")
     return arr
@@ -150,8 +138,8 @@ def gaussian_kl(mu0, S0, mu1, S1):
 
     Reference: Kullback (1959); statement ``thm-3.4/kl-formula`` (checked against the eigenvalue form).
     """
-    mu0, mu1 = _as_array(mu0, "mu0"), _as_array(mu1, "mu1")
-    S0, S1 = _as_array(S0, "S0"), _as_array(S1, "S1")
+    mu0, mu1 = as_float_array(mu0, "mu0"), as_float_array(mu1, "mu1")
+    S0, S1 = as_float_array(S0, "S0"), as_float_array(S1, "S1")
     _check_covariance(S0, "S0")
     _check_covariance(S1, "S1")
     d = S0.shape[-1]
@@ -214,10 +202,10 @@ def laplace_pac_bayes_kl(eigenvalues, theta_norm_sq, sigma2):
 
     Reference: Tan & Huang (2025), Thm 3.4 (statements ``thm-3.4/*``).
     """
-    lam = _as_array(eigenvalues, "eigenvalues")
+    lam = as_float_array(eigenvalues, "eigenvalues")
     if lam.ndim == 0:
         raise ValueError("eigenvalues must be an array with the eigenvalues on the last axis")
-    th = _as_array(theta_norm_sq, "theta_norm_sq")
+    th = as_float_array(theta_norm_sq, "theta_norm_sq")
     if (th < 0).any():
         raise ValueError(f"theta_norm_sq must be >= 0, got {th[th < 0].flat[0]!r}")
     s2 = _positive(sigma2, "sigma2")
@@ -261,8 +249,8 @@ def laplace_posterior(H, theta_map, sigma2):
 
     Reference: Tan & Huang (2025), Thm 3.3 (statements ``thm-3.3/*``).
     """
-    H = _as_array(H, "H")
-    th = _as_array(theta_map, "theta_map")
+    H = as_float_array(H, "H")
+    th = as_float_array(theta_map, "theta_map")
     s2 = _positive(sigma2, "sigma2")
     _check_covariance(H, "H")
     n = H.shape[-1]
@@ -297,10 +285,10 @@ def pac_bayes_bound(emp_risk, kl, n, delta):
 
     Reference: Maurer (2004); McAllester (1999); statement ``thm-3.4/bound``.
     """
-    e = _as_array(emp_risk, "emp_risk")
-    k = _as_array(kl, "kl")
-    nn = _as_array(n, "n")
-    dl = _as_array(delta, "delta")
+    e = as_float_array(emp_risk, "emp_risk")
+    k = as_float_array(kl, "kl")
+    nn = as_float_array(n, "n")
+    dl = as_float_array(delta, "delta")
     if ((e < 0) | (e > 1)).any():
         raise ValueError("emp_risk must lie in [0, 1] (loss bounded in [0, 1])")
     if (k < 0).any():
@@ -334,8 +322,8 @@ def gaussian_kl_mp(mu0, S0, mu1, S1, dps: int = 50):
     """Oracle for :func:`gaussian_kl` (single pair): the textbook formula
     ``½ [tr(S1⁻¹S0) + δᵀS1⁻¹δ − d + log det S1 − log det S0]`` in mpmath matrices, with
     guard digits for the cancellation (up to 2·16 digits when S0 ≈ S1 to machine precision)."""
-    mu0, mu1 = _as_array(mu0, "mu0"), _as_array(mu1, "mu1")
-    S0, S1 = _as_array(S0, "S0"), _as_array(S1, "S1")
+    mu0, mu1 = as_float_array(mu0, "mu0"), as_float_array(mu1, "mu1")
+    S0, S1 = as_float_array(S0, "S0"), as_float_array(S1, "S1")
     _check_covariance(S0, "S0")
     _check_covariance(S1, "S1")
     if S0.ndim != 2 or S0.shape != S1.shape or mu0.shape != (S0.shape[0],) or mu1.shape != mu0.shape:
@@ -361,8 +349,8 @@ def gaussian_kl_mp(mu0, S0, mu1, S1, dps: int = 50):
 def laplace_pac_bayes_kl_mp(eigenvalues, theta_norm_sq, sigma2, dps: int = 50):
     """Oracle for :func:`laplace_pac_bayes_kl` (1-D eigenvalues, scalar θ², σ²): the formula as
     written, ``log(1+x) + 1/(1+x) − 1``, with 2·log10(1/min|x|) guard digits for its cancellation."""
-    lam = _as_array(eigenvalues, "eigenvalues").reshape(-1)
-    th = float(_as_array(theta_norm_sq, "theta_norm_sq"))
+    lam = as_float_array(eigenvalues, "eigenvalues").reshape(-1)
+    th = float(as_float_array(theta_norm_sq, "theta_norm_sq"))
     s2 = float(_positive(sigma2, "sigma2"))
     if th < 0:
         raise ValueError("theta_norm_sq must be >= 0")
@@ -383,9 +371,9 @@ def laplace_pac_bayes_kl_mp(eigenvalues, theta_norm_sq, sigma2, dps: int = 50):
 
 def laplace_posterior_mp(H, theta_map, sigma2, dps: int = 50):
     """Oracle for :func:`laplace_posterior` (single matrix): ``(θ*, mpmath.inverse(H + I/σ²))``."""
-    H = _as_array(H, "H")
+    H = as_float_array(H, "H")
     _check_covariance(H, "H")
-    th = _as_array(theta_map, "theta_map")
+    th = as_float_array(theta_map, "theta_map")
     s2 = float(_positive(sigma2, "sigma2"))
     if H.ndim != 2 or th.shape != (H.shape[0],):
         raise ValueError("laplace_posterior_mp takes one H (n, n) and theta_map (n,)")

@@ -53,7 +53,6 @@ from numerics.channel._numerics import (  # noqa: F401
     _U_HALF,
     LOG2,
     SNR_SATURATION,
-    _as_real_array,
     _div_dd,
     _extra_digits,
     _log_normal_tail,

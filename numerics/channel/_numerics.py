@@ -8,6 +8,8 @@ import mpmath
 import numpy as np
 from scipy import special
 
+from numerics.validation import as_float_array
+
 LOG2 = math.log(2.0)
 _SQRT2PI = math.sqrt(2.0 * math.pi)
 _U_HALF = math.atanh(0.5)  # the t = ½ boundary between the t chart and the ρ chart
@@ -23,24 +25,10 @@ _SD_GRID = (-40.0, -20.0, -10.0, -6.0, -3.0, -1.0, 0.0, 1.0, 3.0, 6.0, 10.0, 20.
 # input checks
 # ----------------------------------------------------------------------------
 
-def _as_real_array(x, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real number or array of real numbers: {exc}") from None
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty")
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN")
-    if np.isinf(arr).any():
-        raise ValueError(f"{name} contains inf")
-    return arr
-
-
 def _mu_sigma(mu, sigma) -> tuple[np.ndarray, np.ndarray]:
     """Broadcast (μ, σ) after checking: finite, σ > 0, compatible shapes."""
-    m = _as_real_array(mu, "mu")
-    s = _as_real_array(sigma, "sigma")
+    m = as_float_array(mu, "mu")
+    s = as_float_array(sigma, "sigma")
     if (s <= 0).any():
         raise ValueError(f"sigma must be > 0, got {s[s <= 0].flat[0]!r}")
     try:

@@ -368,7 +368,7 @@ FUNCS = [C.mutual_information, C.conditional_entropy_y_given_x, C.bayes_error, C
         (1.0, -2.0, "sigma must be > 0"),
         ([1.0, 2.0], [1.0, 2.0, 3.0], "incompatible shapes"),
         ([], 1.0, "mu is empty"),
-        ("abc", 1.0, "mu must be a real number"),
+        ("abc", 1.0, "mu must be an array of real numbers"),
     ],
 )
 def test_bad_channel_parameters(mu, sigma, match):
