@@ -19,7 +19,7 @@ from torch import nn
 
 from numerics import rmed as R
 from numerics.hessian import HessianOperator, MatrixOperator, dense_matrix, diagonal_estimate
-from numerics.hessian.reference_models import TanhMLP, digits_data
+from tests.numerics.adam_mlp import adam_trained_tanh_mlp
 from tests.numerics.agreement import Agreement
 from tests.numerics.threads import one_thread
 
@@ -294,15 +294,8 @@ def test_stochastic_bad_input():
 @pytest.fixture(scope="module")
 def mlp():
     """A 610-parameter tanh MLP after 30 full-batch Adam steps on 128 digits, its Hessian and Adam's D."""
-    torch.manual_seed(0)
-    X, y = digits_data(128)
-    model = TanhMLP(64, (8,), 10).double()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(30):
-        opt.zero_grad()
-        nn.functional.cross_entropy(model(X), y).backward()
-        opt.step()
-    op = HessianOperator(model, nn.CrossEntropyLoss(), (X, y))
+    model, loss_fn, batch, opt = adam_trained_tanh_mlp()
+    op = HessianOperator(model, loss_fn, batch)
     H = dense_matrix(op)
     D = R.adam_preconditioner_from_optimizer(opt, model, op.block_names)
     return op, H.diagonal().numpy().copy(), D

@@ -20,8 +20,8 @@ from torch import nn
 from numerics import sharpness as S
 from numerics.entropy import renyi_entropy
 from numerics.hessian import HessianOperator, diagonal_estimate, sqrt_diagonal_trace
-from numerics.hessian.reference_models import TanhMLP, digits_data
 from numerics.rmed import r_med
+from tests.numerics.adam_mlp import adam_trained_tanh_mlp
 from tests.numerics.agreement import Agreement
 from tests.numerics.threads import one_thread
 
@@ -367,16 +367,7 @@ def test_report_rejects_non_scalar_loss():
 
 @pytest.fixture(scope="module")
 def mlp():
-    """610-parameter tanh MLP after 30 full-batch Adam steps on 128 digits (as in test_rmed)."""
-    torch.manual_seed(0)
-    X, y = digits_data(128)
-    model = TanhMLP(64, (8,), 10).double()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(30):
-        opt.zero_grad()
-        nn.functional.cross_entropy(model(X), y).backward()
-        opt.step()
-    return model, nn.CrossEntropyLoss(), (X, y), opt
+    return adam_trained_tanh_mlp()
 
 
 @pytest.fixture(scope="module")
