@@ -56,11 +56,23 @@ def expected_verdict(stmt: Statement) -> str | None:
 
 
 def statement_modules() -> dict[str, str]:
-    """Statement id -> the registry module that defines it."""
-    out: dict[str, str] = {}
+    """Statement id -> the module that holds its checker.
+
+    That is the module of the statement's class when only one registry module uses the class
+    (``thm-3.4/bound`` lives in ``theorems.pac_bayes_coverage``), else the registry module that
+    lists it (every ``Inequality`` is declared in its paper item's module).
+    """
+    listed: dict[str, str] = {}
+    users: dict[str, set[str]] = {}
     for name in registry.MODULES:
         for s in importlib.import_module(name).STATEMENTS:
-            out[s.id] = name
+            listed[s.id] = name
+            users.setdefault(type(s).__module__, set()).add(name)
+    out = {}
+    for name in registry.MODULES:
+        for s in importlib.import_module(name).STATEMENTS:
+            own = type(s).__module__
+            out[s.id] = own if own.startswith("theorems.") and len(users[own]) == 1 else listed[s.id]
     return out
 
 
