@@ -10,11 +10,11 @@ Stability notes:
   integrand, so a small limit (low CV) is not the difference of O(CV) numbers; near y = 1,
   ``φ(e^t) = Σ_{k≥2} (k−1) t^k / k!`` avoids the cancellation.
 * The integral is taken by a vectorised adaptive Gauss–Kronrod 7/15 rule (quadpack's QAG rule and
-  error heuristic, one numpy call per refinement round) over ``t = log y`` (density
-  ``f_Y(e^t) e^t``), which turns power-law and
-  lognormal tails and x^{a−1} spikes at 0 into smooth, at worst exponentially decaying
-  integrands; breakpoints sit at quantiles 10^-k (ppf and isf), so a narrow bulk (CV = 1e-8)
-  and a tail spanning 300 decades are both resolved.
+  error heuristic, one numpy call per refinement round: :mod:`numerics.quadrature`) over
+  ``t = log y`` (density ``f_Y(e^t) e^t``), which turns power-law and lognormal tails and
+  x^{a−1} spikes at 0 into smooth, at worst exponentially decaying integrands; breakpoints sit
+  at quantiles 10^-k (ppf and isf), so a narrow bulk (CV = 1e-8) and a tail spanning 300 decades
+  are both resolved.
 * Below ``y = 1e-30`` the contribution is ``P(Y < 1e-30)·(1 + O(1e-28))`` (φ ≈ 1 there) and is
   added in closed form. Beyond the isf(1e-300) quantile the tail is dropped; if the dropped part
   could exceed 1e-17 of the result (tails so heavy that E[Y log Y] has mass beyond 1e300, e.g.
@@ -33,6 +33,8 @@ import mpmath
 import numpy as np
 from scipy import stats
 
+from numerics.quadrature import adaptive_gauss_kronrod
+
 #: quantile probabilities used as breakpoints (both tails)
 _PROBS = (1e-300, 1e-200, 1e-100, 1e-50, 1e-30, 1e-20, 1e-15, 1e-10, 1e-7, 1e-5, 1e-3, 1e-2, 0.05, 0.15, 0.3, 0.5)
 _Y_LOW = 1e-30
@@ -43,63 +45,6 @@ QUAD_ACCEPT = 1e-11
 # ----------------------------------------------------------------------------
 # float64
 # ----------------------------------------------------------------------------
-
-# Gauss–Kronrod 7/15 (QUADPACK dqk15): K15 is exact to degree 23, G7 to degree 13
-_XGK = np.array([0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
-                 0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
-                 0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
-                 0.207784955007898467600689403773245, 0.0])
-_WGK = np.array([0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
-                 0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
-                 0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
-                 0.204432940075298892414161999234649, 0.209482141084727828012999174891714])
-_WG = np.array([0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
-                0.381830050505118944950369775488975, 0.417959183673469387755102040816327])
-_NODES = np.concatenate([-_XGK[:-1], _XGK[::-1]])
-_KW = np.concatenate([_WGK[:-1], _WGK[::-1]])
-_GW = np.zeros(15)
-_GW[1:7:2], _GW[7], _GW[9:15:2] = _WG[:-1], _WG[-1], _WG[-2::-1]
-
-
-def _gk15(f, a: np.ndarray, b: np.ndarray):
-    """(K15 estimates, QUADPACK error estimates) on the intervals [a_i, b_i], one vectorised call of f."""
-    c, h = 0.5 * (a + b), 0.5 * (b - a)
-    fx = f((c[:, None] + h[:, None] * _NODES).ravel()).reshape(a.size, 15)
-    k = h * (fx @ _KW)
-    g = h * (fx @ _GW)
-    resasc = np.abs(h) * (np.abs(fx - (k / np.where(h == 0, 1, 2 * h))[:, None]) @ _KW)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        err = np.where(resasc > 0, resasc * np.minimum(1.0, (200.0 * np.abs(k - g) / resasc) ** 1.5), np.abs(k - g))
-    return k, err
-
-
-def _integrate(f, edges, rtol: float = 1e-14, max_rounds: int = 60):
-    """Adaptive G7/K15 over consecutive ``edges`` with a vectorised integrand: every round splits,
-    all at once, the intervals whose error estimate exceeds their share of ``rtol·|total|``.
-
-    Same rule and error heuristic as quadpack's QAG, but one numpy call per round instead of one
-    Python call per node (scipy.stats' logpdf costs ~30 µs per scalar call).
-    Returns (total, summed error estimate).
-    """
-    a, b = np.asarray(edges[:-1], dtype=float), np.asarray(edges[1:], dtype=float)
-    keep = b > a
-    a, b = a[keep], b[keep]
-    k, e = _gk15(f, a, b)
-    for _ in range(max_rounds):
-        total, err = float(np.sum(k)), float(np.sum(e))
-        if err <= rtol * abs(total) or a.size > 20000:
-            break
-        share = rtol * abs(total) / a.size
-        bad = e > share
-        if not bad.any():
-            bad = e >= np.max(e)
-        m = 0.5 * (a[bad] + b[bad])
-        na, nb = np.concatenate([a[bad], m]), np.concatenate([m, b[bad]])
-        nk, ne = _gk15(f, na, nb)
-        a, b = np.concatenate([a[~bad], na]), np.concatenate([b[~bad], nb])
-        k, e = np.concatenate([k[~bad], nk]), np.concatenate([e[~bad], ne])
-    return float(np.sum(k)), float(np.sum(e))
-
 
 def _phi_of_log(t: float) -> float:
     """``φ(e^t) = t e^t − expm1(t)`` (= y log y − y + 1 at y = e^t), series for |t| < 0.5."""
@@ -218,7 +163,7 @@ def entropy_gap_limit(dist) -> float:
         return out
 
     ts = [math.log(x) - log_m for x in pts]
-    total, err_total = _integrate(integrand, ts)
+    total, err_total = adaptive_gauss_kronrod(integrand, ts)
     total += lower_tail
     # a density singular at a finite upper end (beta with b < 1) keeps mass within a few ulps of
     # it, where x = m e^t is rounded by as much as its distance to the end: that mass is integrated
@@ -396,22 +341,73 @@ def _cutoff(g, t0, direction, ref):
     lighter tails decay faster). Quadrature to ±inf is avoided because tanh-sinh would evaluate
     e.g. exp(−e^{1e10}), which mpmath computes exactly and very slowly.
 
-    Raises ``ArithmeticError`` if g does not decay (a divergent integral such as an infinite mean).
+    The evaluated g can also become exactly 0 before that test passes: in the chart ``t = e ± e^w``
+    of a finite end e, the node rounds onto e once e^w < ulp(e) and the density's support test
+    reads 0 (a scale a few ulp from 1 puts e ~ 1e-15 and this edge near a probe); a density may
+    also stop inside its declared support. The walk then goes back to unit steps from its last
+    non-zero probe up to the edge (g(t) ≠ 0 = g(t + direction)), and :func:`_edge` decides.
+
+    Raises:
+        ArithmeticError: g does not decay (a divergent integral such as an infinite mean).
+        ValueError: g drops to 0 where its tail is not negligible (:func:`_edge`).
     """
     tol = mpmath.mpf(10) ** (-(mpmath.mp.dps + 5)) * ref
     h = mpmath.mpf(1)
-    t = t0
-    for _ in range(64):
-        t = t + direction * h
-        g1, g2 = abs(g(t)), abs(g(t + direction))
+    t, g0 = t0, abs(g(t0))
+    # each return to unit steps at least halves the distance to a zero probe: a few hundred
+    # iterations reach the edge; 64 doublings without decay mean divergence
+    for _ in range(4096):
+        t1 = t + direction * h
+        g1 = abs(g(t1))
         if g1 == 0:
-            return t
+            if h > 1:
+                h = mpmath.mpf(1)
+                continue
+            return _edge(g, t, g0, direction, ref)
+        g2 = abs(g(t1 + direction))
+        if g2 == 0:
+            return _edge(g, t1, g1, direction, ref)
         if g2 < g1:
-            rate = mpmath.log(g1 / g2)
-            if g1 / rate < tol:
-                return t
+            rate = mpmath.log(g1 / g2)  # 0 when g1/g2 rounds to 1: no decay to speak of
+            if rate > 0 and g1 < tol * rate:
+                return t1
+        t, g0 = t1, g1
         h *= 2
+        if h > 2**64:
+            break
     raise ArithmeticError("the integrand does not decay: the integral diverges")
+
+
+def _edge(g, t, gt, direction, ref):
+    """The cut at an edge where the evaluated integrand stops: ``g(t) = gt ≠ 0`` and
+    ``g(t + direction) = 0`` (or ``gt = 0``: nothing to integrate beyond t).
+
+    What lies beyond t is bounded as in :func:`_cutoff` by ``gt/rate``, with the local decay rate
+    ``log(g(t − direction)/gt)``. Below ``10^-(dps−8)·ref`` it is dropped: the callers carry 10
+    guard digits, so the result keeps two digits more than it returns (a node rounded onto a
+    bounded density's end loses ~ulp(e)·f(e), i.e. 1e-38 of the result at 40 digits). Above it,
+    the density has mass closer to a finite end of its support than the working precision
+    resolves (a scaled beta with b < 1), or it stops abruptly inside its declared support;
+    dropping that mass would return a wrong number.
+
+    Raises:
+        ValueError: the tail beyond t is not negligible.
+    """
+    if gt == 0:
+        return t
+    g_in = abs(g(t - direction))
+    rate = mpmath.log(g_in / gt) if g_in > gt else mpmath.mpf(0)
+    if rate > 0 and gt < mpmath.mpf(10) ** (-(mpmath.mp.dps - 8)) * ref * rate:
+        return t
+    beyond = (f"~{mpmath.nstr(gt / rate / ref, 3)} of the integral's scale still beyond" if rate > 0
+              else "where it does not decay yet")
+    raise ValueError(
+        f"the integrand drops to 0 between {mpmath.nstr(t, 12)} and {mpmath.nstr(t + direction, 12)} (in log x, "
+        f"or in the log of the distance to a finite end of log x) {beyond}: the density has mass closer to an "
+        f"end of its support than {mpmath.mp.dps} digits resolve (E[Y log Y] does not depend on the scale: with "
+        "loc = 0 and scale = 1 the end log x = 0 is exact), or it stops inside its declared support (declare "
+        "support=(a, b) where it ends)"
+    )
 
 
 def _log_breakpoints(center, width, lo, hi):

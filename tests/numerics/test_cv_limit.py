@@ -170,6 +170,41 @@ def test_out_of_float_range_is_refused_and_the_oracle_works(dist):
 
 
 # ----------------------------------------------------------------------------
+# the oracle's tail cut where the evaluated density stops (x = e^t rounded onto a support end)
+# ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "dist",
+    [stats.pareto(2.3, scale=1.0000000000000022), stats.pareto(1.3, scale=1.0000000000000022),
+     stats.uniform(scale=0.9999999999999994)],
+    ids=["pareto 2.3, scale 1+10ulp", "pareto 1.3, scale 1+10ulp", "uniform, scale 1-3ulp"],
+)
+def test_oracle_cuts_where_the_density_stops_between_two_probes(dist):
+    """A scale a few ulp from 1 puts the finite end of the support at log x ~ 1e-15, so x = e^t
+    rounds onto it ~1e-56 from it (at 40 digits) -- where the outward walk of the tail cut-off
+    can land with a non-zero probe and a zero one a unit further (formerly a ZeroDivisionError,
+    found by the agreement search). What lies beyond is ~1e-56 of the result: the cut is exact."""
+    want = L.entropy_gap_limit_closed_form(dist, dps=30)
+    assert abs(L.entropy_gap_limit_mp(dist, dps=30) - want) < mpmath.mpf("1e-25") * want
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        # (1 − z)^{−0.99} near the upper end: ~40 % of the mass lies closer to x = 1e10 than 40 digits resolve
+        ((stats.beta(5, 0.01, scale=1e10),), {}),
+        # a density that stops inside its declared support, between two probes of the tail walk
+        ((lambda x: mpmath.exp(-mpmath.mpf("40.5")) if x < mpmath.exp(mpmath.mpf("40.5")) else mpmath.mpf(0),),
+         {"support": (0, mpmath.inf)}),
+    ],
+    ids=["scaled beta(5, 0.01)", "density stopping inside its support"],
+)
+def test_oracle_refuses_a_density_that_stops_before_its_tail_is_negligible(args, kwargs):
+    with pytest.raises(ValueError, match="drops to 0"):
+        L.entropy_gap_limit_mp(*args, dps=30, **kwargs)
+
+
+# ----------------------------------------------------------------------------
 # bad input
 # ----------------------------------------------------------------------------
 
