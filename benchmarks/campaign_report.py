@@ -33,7 +33,8 @@ from hypothesis import strategies as st
 
 from theorems import registry
 from theorems.campaign import fuzz_one
-from theorems.statement import Inequality, Verdict, floatify
+from theorems.inequality import Inequality
+from theorems.statement import Verdict, floatify
 
 
 def near_miss(stmt: Inequality, factor: float, label: str) -> Inequality:

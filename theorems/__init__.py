@@ -5,9 +5,9 @@ or identities over a Hypothesis domain), :class:`Statement` (anything else),
 :class:`Verdict`, and the exact-input helpers.
 """
 
+from theorems.inequality import Inequality  # noqa: F401
 from theorems.statement import (  # noqa: F401
     Counterexample,
-    Inequality,
     Result,
     Statement,
     Verdict,

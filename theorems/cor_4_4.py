@@ -34,7 +34,8 @@ from numerics.backends import Arb, certified_sign, fraction_str
 from numerics.channel import bayes_error
 from theorems import domain_checks as D
 from theorems.channel_rules import QUICK_EXAMPLES, bayes_error_exact, canonical_channel
-from theorems.statement import Counterexample, Inequality, Statement, Verdict, exactify, run_seed
+from theorems.inequality import Inequality
+from theorems.statement import Counterexample, Statement, Verdict, exactify, run_seed
 from theorems.strategies import channel_params
 
 # ----------------------------------------------------------------------------

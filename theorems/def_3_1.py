@@ -42,7 +42,8 @@ from numerics.spectrum import matrix_renyi_entropy, normalize_spectrum, spectral
 from numerics.strategies import near_uniform, spectra
 from numerics.validation import as_float_vector
 from theorems import domain_checks as D
-from theorems.statement import Inequality, exactify
+from theorems.inequality import Inequality
+from theorems.statement import exactify
 from theorems.strategies import (
     INF,
     balanced_escort_spectra,

@@ -37,7 +37,7 @@ from numerics.entropy import _sum_minus_one, _two_product, entropy_gap, entropy_
 from numerics.strategies import distributions, near_uniform, two_valued
 from theorems import domain_checks as D
 from theorems.exact_inputs import exact_distribution, uniform_exact
-from theorems.statement import Inequality
+from theorems.inequality import Inequality
 from theorems.strategies import one_spike
 
 # every p_i > 0 (the lemma's hypothesis): positive plain/log-magnitude draws, two-valued (the

@@ -9,7 +9,8 @@ from numerics.entropy import entropy_gap, entropy_gap_mp
 from numerics.strategies import distributions, near_uniform, two_valued
 from theorems import domain_checks as D
 from theorems.exact_inputs import exact_distribution, uniform_exact
-from theorems.statement import Inequality, normalise_exact
+from theorems.inequality import Inequality
+from theorems.statement import normalise_exact
 
 domain = st.one_of(
     distributions(2, 60).map(lambda p: {"p": p}),

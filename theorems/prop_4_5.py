@@ -58,7 +58,7 @@ from theorems.channel_rules import (
     rule_error_float,
     rule_size,
 )
-from theorems.statement import Inequality
+from theorems.inequality import Inequality
 from theorems.strategies import channel_params, channels_and_rules
 
 LOG2 = math.log(2.0)

@@ -147,12 +147,3 @@ class Statement:
             seconds=round(time.perf_counter() - t0, 3) if t0 is not None else 0.0,
         )
 
-
-def __getattr__(name):
-    # ``Inequality`` lives in :mod:`theorems.inequality` (which imports this module); the
-    # lazy lookup keeps ``from theorems.statement import Inequality`` working without a cycle.
-    if name in ("Inequality", "OutOfDomainError", "InconsistentEvidence"):
-        from theorems import inequality
-
-        return getattr(inequality, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

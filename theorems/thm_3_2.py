@@ -51,7 +51,8 @@ from numerics.entropy_gap_bounds import (  # noqa: F401  (re-exported: the close
 )
 from numerics.strategies import spectra
 from theorems import domain_checks as D
-from theorems.statement import Inequality, exactify, normalise_exact
+from theorems.inequality import Inequality
+from theorems.statement import exactify, normalise_exact
 
 # ----------------------------------------------------------------------------
 # Statements

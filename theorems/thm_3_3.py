@@ -41,8 +41,9 @@ from numerics.rational import identity as _identity
 from numerics.rational import to_fmpq as _q
 from numerics.rational import to_fraction as _frac
 from theorems import domain_checks as D
+from theorems.inequality import Inequality
 from theorems.logistic_laplace import laplace_newton, logistic
-from theorems.statement import Inequality, exactify
+from theorems.statement import exactify
 
 # ----------------------------------------------------------------------------
 # Linear-Gaussian model: exact identity

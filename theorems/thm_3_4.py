@@ -34,8 +34,9 @@ from numerics.rational import to_fmpq as _q
 from numerics.rational import to_fraction as _frac
 from numerics.strategies import spectra
 from theorems import domain_checks as D
+from theorems.inequality import Inequality
 from theorems.pac_bayes_coverage import bound
-from theorems.statement import Inequality, exactify, normalise_exact
+from theorems.statement import exactify, normalise_exact
 
 # ----------------------------------------------------------------------------
 # exact rational helpers

@@ -29,7 +29,7 @@ from scipy import special
 
 from theorems import domain_checks as D
 from theorems.channel_rules import QUICK_EXAMPLES, canonical_channel, check_channel
-from theorems.statement import Inequality
+from theorems.inequality import Inequality
 from theorems.strategies import channel_observations
 
 

@@ -49,7 +49,7 @@ from theorems.channel_rules import (
     rule_error_float,
     rule_size,
 )
-from theorems.statement import Inequality
+from theorems.inequality import Inequality
 from theorems.strategies import channels_and_rules
 
 # ----------------------------------------------------------------------------

@@ -323,11 +323,3 @@ def condition_number_estimate(
     return Estimate(value, value, upper, 1.0, math.nan, op.hvp_count - start, 1, f"lanczos-condition[{policy}]",
                     run.interrupted, {"theta_max": float(hi_v), "theta_min": float(lo_v)})
 
-
-def __getattr__(name):
-    # entropy_gap_estimate lives in .entropy_gap (which imports this module); served lazily, no import cycle
-    if name == "entropy_gap_estimate":
-        from .entropy_gap import entropy_gap_estimate
-
-        return entropy_gap_estimate
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,8 @@ from fractions import Fraction
 from hypothesis import strategies as st
 
 from theorems.__main__ import main
-from theorems.statement import Inequality, Verdict, exactify, floatify, inputs_from_strings, inputs_to_strings
+from theorems.inequality import Inequality
+from theorems.statement import Verdict, exactify, floatify, inputs_from_strings, inputs_to_strings
 
 
 def test_exact_inputs_round_trip():

@@ -32,7 +32,8 @@ import numpy as np
 from theorems.campaign.database import CampaignDB
 from theorems.campaign.executors import DaskExecutor, InlineExecutor, LocalExecutor, max_workers
 from theorems.campaign.loading import Spec
-from theorems.statement import Inequality, inputs_from_strings
+from theorems.inequality import Inequality
+from theorems.statement import inputs_from_strings
 
 STATE_KEYS = ("cases", "seconds", "cpu_seconds", "slices", "best_relative_margin", "best_raw", "best_input",
               "artefacts", "invalid", "nonfinite", "rel_tol", "time_to_counterexample_s", "cpu_to_counterexample_s")

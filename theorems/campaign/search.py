@@ -30,7 +30,8 @@ import numpy as np
 
 from theorems.campaign.loading import Spec, load_spec
 from theorems.campaign.structure import SHAPE_SAMPLES, Shape, infer_shape, parameterise, variants
-from theorems.statement import Inequality, floatify, inputs_to_strings
+from theorems.inequality import Inequality
+from theorems.statement import floatify, inputs_to_strings
 
 #: at most this long is spent simplifying a certified counterexample
 SIMPLIFY_SECONDS = 3.0

@@ -29,7 +29,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from numerics import modular_norm as mn
-from theorems.statement import Inequality, exactify
+from theorems.inequality import Inequality
+from theorems.statement import exactify
 
 LAYOUTS = ["linf:1", "linf:4", "spectral:2x2", "columns:2x3", "columns:3x1", "linf:3;spectral:2x2",
            "spectral:2x2;spectral:2x2", "linf:2;spectral:2x2;columns:2x3", "columns:2x2;linf:2"]

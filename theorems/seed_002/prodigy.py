@@ -22,7 +22,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from numerics import prodigy as pg
-from theorems.statement import Inequality, exactify
+from theorems.inequality import Inequality
+from theorems.statement import exactify
 
 
 @st.composite

@@ -24,7 +24,8 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import strategies as st
 
-from theorems.statement import Inequality, Statement, Verdict, exactify
+from theorems.inequality import Inequality
+from theorems.statement import Statement, Verdict, exactify
 
 
 @st.composite

@@ -33,7 +33,8 @@ from numerics import small_networks as sn
 from numerics.paired_stats import kendall_tau
 from numerics.sharpness import spectral_renyi_entropy
 from theorems.empirical import ALPHA, NULL_ALPHA, n_seeds
-from theorems.statement import Inequality, Statement, Verdict, exactify, run_seed
+from theorems.inequality import Inequality
+from theorems.statement import Statement, Verdict, exactify, run_seed
 
 # -- exact two-layer linear network Hessians ---------------------------------------------------------
 
