@@ -32,7 +32,8 @@ Stability (why the float code is not the textbook formula):
 
 Reference: T. M. Cover, J. A. Thomas, Elements of Information Theory (2006),
 ch. 2 and 8 (mutual information, data processing, Fano); the channel is
-Definition 4.1 of the paper under test (Tan & Huang 2025), see THEOREMS.md §B.
+Definition 4.1 of the paper under test (Tan & Huang 2025), and its Section 4 statements
+(``thm-4.2`` to ``sec-4.1/max-entropy``) are listed in docs/statements.md.
 
 
 The code is split by concept: :mod:`._numerics` (input checks, double-double helpers),

@@ -154,7 +154,8 @@ def mutual_information(mu, sigma):
     over the whole range; exactly 0 at μ = 0, log 2 for s > 38.5).
     At μ = σ = 1 it is 0.3368308203... nats.
 
-    Reference: THEOREMS.md §B, Definition 4.1 and Section 4.1.
+    Reference: Tan & Huang (2025), Definition 4.1 and Section 4.1 (statements ``prop-4.5`` and
+    ``sec-4.1/sufficiency`` in docs/statements.md).
     """
     return _out(np.vectorize(_mi_scalar, otypes=[np.float64])(*_snr_dd(mu, sigma)))
 
@@ -163,7 +164,8 @@ def conditional_entropy_y_given_x(mu, sigma):
     """``H(Y|X) = log 2 − I(X;Y) = E[softplus(−2s(s+Z))]`` in nats, with relative accuracy
     also where it is tiny (large SNR; it underflows to 0 beyond s ≈ 38.5).
 
-    Reference: THEOREMS.md §B, Prop 4.5 (the Fano bound uses it).
+    Reference: Tan & Huang (2025), Prop 4.5 (the Fano bound uses it; statements ``prop-4.5`` and
+    ``prop-4.5/inverse`` in docs/statements.md).
     """
     return _out(np.vectorize(_ce_scalar, otypes=[np.float64])(*_snr_dd(mu, sigma)))
 
@@ -172,7 +174,8 @@ def bayes_error(mu, sigma):
     """Bayes error ``P_e* = Φ(−|μ|/σ)``, a few ulp relative to the exact inputs even deep in the
     tail (s carried as hi + lo; ``scipy.special.ndtr`` alone loses ~s² ulp there).
 
-    Reference: THEOREMS.md §B, Thm 4.3.
+    Reference: Tan & Huang (2025), Thm 4.3 and Cor 4.4 (statements ``thm-4.3`` and ``cor-4.4`` in
+    docs/statements.md).
     """
     return _out(_normal_tail(*_snr_dd(mu, sigma)))
 
@@ -193,7 +196,8 @@ def information_sign(mu, sigma):
     For s ≤ 1 it is evaluated as ``d atanh d + ½ log1p(−d²)``, ``d = 1 − 2Φ(−s) = erf(s/√2)``,
     which keeps relative accuracy as s → 0 (where ``I ≈ s²/π``).
 
-    Reference: THEOREMS.md §B, Section 4.1; Cover & Thomas (2006) §7.1.4 (BSC capacity).
+    Reference: Tan & Huang (2025), Section 4.1 (statement ``sec-4.1/sufficiency``, where sign X is
+    the insufficient mutant, in docs/statements.md); Cover & Thomas (2006) §7.1.4 (BSC capacity).
     """
     s, s_lo = _snr_dd(mu, sigma)
     out = np.empty_like(s)
@@ -280,7 +284,8 @@ def information_tanh(mu, sigma):
     T is a sufficient statistic (``E[Y|X] = tanh(μX/σ²)``), so this must equal
     :func:`mutual_information`; at μ = σ = 1 both are 0.3368308203 nats.
 
-    Reference: THEOREMS.md §B, Section 4.1 (tanh sufficiency).
+    Reference: Tan & Huang (2025), Section 4.1 (tanh sufficiency; statement ``sec-4.1/sufficiency``
+    in docs/statements.md).
     """
     s = _snr(mu, sigma)
     return _out(np.vectorize(_tanh_info_scalar, otypes=[np.float64])(s))
@@ -376,7 +381,8 @@ def information_of_statistic(statistic: Callable, mu, sigma, *, inverse: Callabl
             float64 resolution on the mass region (e.g. tanh at high SNR: use
             :func:`information_tanh`, which has charts near ±1).
 
-    Reference: THEOREMS.md §B, Section 4.1 ("any injective map of X is sufficient").
+    Reference: Tan & Huang (2025), Section 4.1 ("any injective map of X is sufficient"; statements
+    ``sec-4.1/uniqueness`` and ``sec-4.1/uniqueness-bijection`` in docs/statements.md).
     """
     if not callable(statistic):
         raise TypeError("statistic must be callable")

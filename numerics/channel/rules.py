@@ -185,7 +185,8 @@ def decision_error(rule, mu, sigma):
     * :class:`RandomizedRule`: ``½ ∫ [(1 − q(x)) φ₊(x) + q(x) φ₋(x)] dx`` by quad with
       breakpoints at μ ± kσ and the rule's breakpoints.
 
-    Vectorised over μ, σ. Reference: THEOREMS.md §B, Thm 4.3 (``P_err ≥ Φ(−|μ|/σ)``).
+    Vectorised over μ, σ. Reference: Tan & Huang (2025), Thm 4.3 (``P_err ≥ Φ(−|μ|/σ)``;
+    statement ``thm-4.3`` in docs/statements.md).
     """
     m, s = _mu_sigma(mu, sigma)
     if isinstance(rule, ThresholdRule):
