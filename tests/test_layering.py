@@ -91,3 +91,9 @@ def test_numerics_imports_nothing_above_it_and_the_two_upper_packages_stay_apart
 def test_the_cycle_finder_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_graph_sees_relative_and_deferred_imports():
+    graph = import_graph()
+    assert "theorems.statement" in graph["theorems.inequality"]
+    assert "numerics.hessian.lanczos" in graph["numerics.hessian.entropy_gap"]  # `from .lanczos import ...`
