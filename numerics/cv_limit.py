@@ -33,7 +33,7 @@ import mpmath
 import numpy as np
 from scipy import stats
 
-from numerics.quadrature import adaptive_gauss_kronrod
+from numerics.quadrature import adaptive_gauss_kronrod, mp_quad_pieces
 
 #: quantile probabilities used as breakpoints (both tails)
 _PROBS = (1e-300, 1e-200, 1e-100, 1e-50, 1e-30, 1e-20, 1e-15, 1e-10, 1e-7, 1e-5, 1e-3, 1e-2, 0.05, 0.15, 0.3, 0.5)
@@ -316,24 +316,6 @@ def _std_density(name, p):
     raise ValueError(f"unknown family {name!r}")  # pragma: no cover
 
 
-def _mp_quad_pieces_checked(pieces):
-    """Sum of ``∫_a^b f`` over ``pieces = [(f, a, b), ...]`` by tanh-sinh, made scale-free (mpmath's
-    stopping rule is absolute): a cheap first pass estimates the magnitude, then the integrands are
-    divided by it. Raises ``ArithmeticError`` on a poor error estimate (e.g. a divergent integral)."""
-    with mpmath.workdps(15):
-        est = sum(abs(mpmath.quad(f, [a, b], maxdegree=2)) for f, a, b in pieces if b > a)
-    scale = est if (est > 0 and mpmath.isfinite(est)) else mpmath.mpf(1)
-    total, err = mpmath.mpf(0), mpmath.mpf(0)
-    for f, a, b in pieces:
-        if b > a:
-            v, e = mpmath.quad(lambda x: f(x) / scale, [a, b], error=True)
-            total += v
-            err += e
-    if not mpmath.isfinite(total) or err > abs(total) * mpmath.mpf(10) ** (10 - mpmath.mp.dps):
-        raise ArithmeticError(f"mpmath quadrature did not converge: {total} +/- {err}")
-    return total * scale
-
-
 def _cutoff(g, t0, direction, ref):
     """Where an integrand g(t) in t = log x may be cut: walking outward from t0 in doubling steps,
     the first t at which g has become monotone decaying with ``g(t)/rate < 10^-(dps+5)·ref``
@@ -446,7 +428,7 @@ def _integrate_log_space(g, lo, hi, center, width):
         pieces.append((gw, _cutoff(gw, w0, -1, ref), w0))
     else:
         pieces.append((g, inner[-1], _cutoff(g, inner[-1], 1, ref)))
-    return _mp_quad_pieces_checked(pieces)
+    return mp_quad_pieces(pieces, magnitude_degree=2)
 
 
 def _phi_mp(y):

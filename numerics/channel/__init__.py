@@ -102,7 +102,6 @@ from numerics.channel.oracles import (  # noqa: F401
     _log_ncdf_neg_mp,
     _mp_invert,
     _mp_quad,
-    _mp_quad_pieces,
     _ncdf_mp,
     _phi_mp,
     _statistic_integrand_mp,

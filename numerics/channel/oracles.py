@@ -27,6 +27,7 @@ from numerics.channel.rules import (  # noqa: F401
     ThresholdRule,
     _rule_grid,
 )
+from numerics.quadrature import mp_quad_pieces
 
 # ----------------------------------------------------------------------------
 # mpmath oracles (scalar μ, σ; textbook integrands at raised working precision)
@@ -70,32 +71,8 @@ def _phi_mp(z):
 
 
 def _mp_quad(f, pts):
-    """``mpmath.quad`` of ``f`` over consecutive ``pts`` (see :func:`_mp_quad_pieces`)."""
-    return _mp_quad_pieces([(f, a, b) for a, b in zip(pts[:-1], pts[1:])])
-
-
-def _mp_quad_pieces(pieces):
-    """Sum of ``∫_a^b f`` over ``pieces = [(f, a, b), ...]`` by tanh-sinh, made scale-free.
-
-    mpmath's tanh-sinh stops when successive levels differ by less than the working epsilon in
-    *absolute* terms, so an integral of size 1e-89 is accepted after one level. A cheap first
-    pass (degree 1, 15 digits) estimates the magnitude of the sum; the integrands are divided by
-    it, so the working precision becomes relative precision. Raises ``ArithmeticError`` if
-    mpmath's own error estimate then exceeds 1e-(dps − 10) relative to the result.
-    """
-    dps = mpmath.mp.dps
-    with mpmath.workdps(15):
-        est = sum(abs(mpmath.quad(f, [a, b], maxdegree=1)) for f, a, b in pieces if b > a)
-    scale = est if est > 0 else mpmath.mpf(1)
-    total, err = mpmath.mpf(0), mpmath.mpf(0)
-    for f, a, b in pieces:
-        if b > a:
-            v, e = mpmath.quad(lambda x: f(x) / scale, [a, b], error=True)
-            total += v
-            err += e
-    if err > abs(total) * mpmath.mpf(10) ** (10 - dps) and err > mpmath.mpf(10) ** (10 - dps):
-        raise ArithmeticError(f"mpmath quadrature did not converge: {total} +/- {err} (times {scale})")
-    return total * scale
+    """``mpmath.quad`` of ``f`` over consecutive ``pts`` (see :func:`numerics.quadrature.mp_quad_pieces`)."""
+    return mp_quad_pieces([(f, a, b) for a, b in zip(pts[:-1], pts[1:])])
 
 
 def _cond_entropy_quad_mp(s):
@@ -219,7 +196,7 @@ def information_tanh_mp(mu, sigma, dps: int = 50):
             else:
                 chart, ca, cb = t_chart, mpmath.tanh(a), mpmath.tanh(b)
             pieces.append((_statistic_integrand_mp(m, sg, chart), ca, cb))
-        total = _mp_quad_pieces(pieces)
+        total = mp_quad_pieces(pieces)
     with mpmath.workdps(dps):
         return +total
 
@@ -282,7 +259,7 @@ def information_of_statistic_mp(statistic: Callable, mu, sigma, *, inverse: Call
 
             lo, hi = (ta, tb) if increasing else (tb, ta)
             integrals.append((_statistic_integrand_mp(m, sg, x_and_jac), lo, hi))
-        total = _mp_quad_pieces(integrals)
+        total = mp_quad_pieces(integrals)
     with mpmath.workdps(dps):
         return +total
 

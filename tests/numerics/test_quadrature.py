@@ -189,3 +189,29 @@ def test_bad_adaptive_input(edges, kwargs, match):
 def test_bad_rule_input(a, b, match):
     with pytest.raises(ValueError, match=match):
         Q.gauss_kronrod_15(np.exp, a, b)
+
+
+# ----------------------------------------------------------------------------
+# mp_quad_pieces: tanh-sinh with a relative stopping rule
+# ----------------------------------------------------------------------------
+
+
+def test_mp_quad_pieces_is_relative_on_a_tiny_integral():
+    with mpmath.workdps(50):
+        c = mpmath.mpf(10) ** -89
+        got = Q.mp_quad_pieces([(lambda x: c * mpmath.exp(-x), 0, 1), (lambda x: c * mpmath.exp(-x), 1, 3),
+                                (lambda x: c, 2, 2)])  # the empty piece is skipped
+        want = c * (1 - mpmath.exp(-3))
+        assert abs(got / want - 1) < mpmath.mpf(10) ** -40
+        # a narrow peak needs breakpoints around it: tanh-sinh nodes that all miss the peak see nothing,
+        # and no error estimate can tell (on [0, 1] alone this comes back 6x off)
+        third, w = mpmath.mpf(1) / 3, mpmath.mpf(10) ** -3
+        peak = lambda x: c * mpmath.exp(-((x - third) * 10**4) ** 2)  # noqa: E731
+        pts = [0, third - w, third, third + w, 1]
+        got = Q.mp_quad_pieces([(peak, a, b) for a, b in zip(pts[:-1], pts[1:])], magnitude_degree=2)
+        assert abs(got / (c * mpmath.sqrt(mpmath.pi) / 10**4) - 1) < mpmath.mpf(10) ** -30
+
+
+def test_mp_quad_pieces_refuses_a_divergent_integral():
+    with mpmath.workdps(30), pytest.raises(ArithmeticError, match="did not converge"):
+        Q.mp_quad_pieces([(lambda x: 1 / x, 0, 1)])
