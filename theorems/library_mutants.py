@@ -46,7 +46,7 @@ def float_functions() -> dict[str, object]:
             continue
         for attr, fn in vars(mod).items():
             if (attr.startswith(("_",) + _HELPERS) or attr.endswith(_NOT_FLOAT) or not inspect.isfunction(fn)
-                    or fn.__module__ != name):
+                    or not (fn.__module__ == name or fn.__module__.startswith(name + "."))):
                 continue
             out[f"{name}.{attr}"] = fn
     return out

@@ -38,54 +38,14 @@ Definition 4.1 of the paper under test (Tan & Huang 2025), and its Section 4 sta
 
 The code is split by concept: :mod:`._numerics` (input checks, double-double helpers),
 :mod:`.information` (float64 quantities), :mod:`.rules` (decision rules and their errors),
-:mod:`.oracles` (mpmath/backend oracles); every name stays importable from here.
+:mod:`.oracles` (mpmath/backend oracles); the public names are importable from here.
 """
 
 from __future__ import annotations
 
-import sys
-import types
-
-from numerics.channel import _numerics, information, oracles, rules
-from numerics.channel._numerics import (  # noqa: F401
-    _SD_GRID,
-    _SPLITTER,
-    _SQRT2PI,
-    _U_HALF,
-    LOG2,
-    SNR_SATURATION,
-    _div_dd,
-    _extra_digits,
-    _log_normal_tail,
-    _mp_snr,
-    _mu_sigma,
-    _normal_tail,
-    _out,
-    _snr,
-    _snr_dd,
-    _split,
-    _standardize,
-    _two_prod,
-    _two_sum,
-)
-from numerics.channel.information import (  # noqa: F401
+from numerics.channel._numerics import LOG2, SNR_SATURATION
+from numerics.channel.information import (
     QUAD_ACCEPT,
-    _ce_scalar,
-    _check_quad,
-    _cond_entropy_large_snr,
-    _g,
-    _info_sign_scalar,
-    _logcosh,
-    _logcosh_over_sq,
-    _merge_close,
-    _mi_scalar,
-    _numeric_derivative,
-    _quad,
-    _quad_pieces,
-    _ratio_small_snr,
-    _softplus,
-    _statistic_info_scalar,
-    _tanh_info_scalar,
     bayes_error,
     conditional_entropy_y_given_x,
     information_of_statistic,
@@ -94,17 +54,7 @@ from numerics.channel.information import (  # noqa: F401
     log_bayes_error,
     mutual_information,
 )
-from numerics.channel.oracles import (  # noqa: F401
-    _INV_SQRT_2PI,
-    _MP_SERIES_SNR,
-    _asym_series,
-    _cond_entropy_quad_mp,
-    _log_ncdf_neg_mp,
-    _mp_invert,
-    _mp_quad,
-    _ncdf_mp,
-    _phi_mp,
-    _statistic_integrand_mp,
+from numerics.channel.oracles import (
     bayes_error_mp,
     conditional_entropy_y_given_x_mp,
     decision_error_mp,
@@ -114,37 +64,13 @@ from numerics.channel.oracles import (  # noqa: F401
     log_bayes_error_mp,
     mutual_information_mp,
 )
-from numerics.channel.rules import (  # noqa: F401
-    IntervalRule,
-    RandomizedRule,
-    ThresholdRule,
-    _interval_prob,
-    _rule_error_scalar,
-    _rule_grid,
-    decision_error,
-    logistic_rule,
-)
+from numerics.channel.rules import IntervalRule, RandomizedRule, ThresholdRule, decision_error, logistic_rule
 
-# public functions and classes report this package as their module (docs, pickling, library mutants)
-for _obj in list(globals().values()):
-    _public = not getattr(_obj, "__name__", "_").startswith("_")
-    if _public and getattr(_obj, "__module__", "").startswith("numerics.channel."):
-        try:
-            _obj.__module__ = __name__
-        except (AttributeError, TypeError):
-            pass
-del _obj, _public
-
-
-class _Package(types.ModuleType):
-    """Setting a name here (e.g. a test monkeypatching a kernel such as ``_logcosh_over_sq``) sets it
-    in every submodule that holds it too, as when this was one module."""
-
-    def __setattr__(self, name, value):
-        for sub in (_numerics, information, rules, oracles):
-            if name in vars(sub):
-                setattr(sub, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+__all__ = [
+    "LOG2", "QUAD_ACCEPT", "SNR_SATURATION",
+    "bayes_error", "conditional_entropy_y_given_x", "information_of_statistic", "information_sign",
+    "information_tanh", "log_bayes_error", "mutual_information",
+    "bayes_error_mp", "conditional_entropy_y_given_x_mp", "decision_error_mp", "information_of_statistic_mp",
+    "information_sign_mp", "information_tanh_mp", "log_bayes_error_mp", "mutual_information_mp",
+    "IntervalRule", "RandomizedRule", "ThresholdRule", "decision_error", "logistic_rule",
+]
