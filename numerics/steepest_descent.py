@@ -318,14 +318,28 @@ def shampoo_update(G, eps: float = 0.0, exponent: float = 0.25) -> np.ndarray:
     roots are Moore–Penrose (eigenvalues ≤ 1e-13·λ_max of a Gram matrix count as zero), so for
     full-rank G and p = 1/4 the result is UVᵀ. Going through Gram matrices squares the condition
     number: the float error is ~ κ(G)²·1e-16.
+
+    The Gram matrices square the entries, which overflow beyond ~1e154 and underflow below
+    ~1e-154 (a 1e-200 gradient came back as 0). G and ε are therefore divided by ``s²``
+    and s, ``s = 2^k ≥ max(max|G_ij|, √ε)`` (exact: a power of 2), and the result is scaled
+    back by the homogeneity ``S(sG, s²ε) = s^{1−4p} S(G, ε)`` (no rescaling at all for p = 1/4).
     """
     G = _as_matrix(G)
     eps = _check_eps(eps)
     p = _check_exponent(exponent)
     m, n = G.shape
+    top = max(float(np.max(np.abs(G))), math.sqrt(eps))
+    if top == 0.0:
+        return np.zeros_like(G)
+    k = math.frexp(top)[1]
+    G, eps = np.ldexp(G, -k), math.ldexp(eps, -2 * k)
     L = _psd_power(G @ G.T + eps * np.eye(m), -p, eps)
     R = _psd_power(G.T @ G + eps * np.eye(n), -p, eps)
-    return L @ G @ R
+    out = L @ G @ R
+    if p == 0.25:
+        return out
+    whole = math.floor(k * (1 - 4 * p))  # 2^(k(1−4p)) as 2^frac · 2^whole: no OverflowError from pow
+    return np.ldexp(out * 2.0 ** (k * (1 - 4 * p) - whole), whole)
 
 
 def shampoo_update_mp(G, eps=0, exponent=Fraction(1, 4), dps: int = 50):

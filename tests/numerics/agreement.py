@@ -142,6 +142,7 @@ REGISTRY = {
     "numerics.gaussian": "tests.numerics.test_gaussian",
     "numerics.rmed": "tests.numerics.test_rmed",
     "numerics.sharpness": "tests.numerics.test_sharpness",
+    "numerics.steepest_descent": "tests.numerics.test_steepest_descent",
 }
 
 #: ``_mp`` twins checked some other way than a scalar agreement case, and why
@@ -151,10 +152,7 @@ NOT_SCALAR = {
 }
 
 #: numerics modules with ``_mp`` twins that are not in the registry yet, and where they are tested
-UNREGISTERED = {
-    "numerics.steepest_descent": "new module (steepest descent under norms); its twins are compared in "
-    "tests/theorems/test_seed_002.py -- register them here",
-}
+UNREGISTERED: dict[str, str] = {}
 
 
 def registered(modules=None) -> list[tuple[str, Agreement]]:
