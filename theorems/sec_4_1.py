@@ -58,9 +58,9 @@ from numerics.channel import information_sign, information_tanh, mutual_informat
 from numerics.entropy import binary_entropy, shannon_entropy
 from theorems import domain_checks as D
 from theorems.ball_quadrature import AcbOps, MpOps
+from theorems.channel_information_exact import mutual_information_exact
 from theorems.channel_rules import QUICK_EXAMPLES, canonical_channel
 from theorems.inequality import Inequality
-from theorems.prop_4_5 import mutual_information_exact
 from theorems.statement import Counterexample, Statement, Verdict
 from theorems.statistic_information import (  # noqa: F401  (re-exported for the tests)
     information_arctan_exact,

@@ -21,8 +21,8 @@ import mpmath
 from numerics.backends import Arb
 from theorems.ball_quadrature import SD_GRID as _SD_GRID
 from theorems.ball_quadrature import WINDOW_SD, AcbOps, gaussian_window, integrate, phi, softplus
+from theorems.channel_information_exact import binary_entropy_exact
 from theorems.channel_rules import bayes_error_exact, check_channel
-from theorems.prop_4_5 import binary_entropy_exact
 
 LOG2 = math.log(2.0)
 

@@ -15,15 +15,13 @@ from numerics.backends import MP, Arb
 from numerics.channel import conditional_entropy_y_given_x, mutual_information
 from numerics.entropy import binary_entropy
 from tests.theorems.test_sec4_bayes import assert_float_in_ball
+from theorems.channel_information_exact import binary_entropy_exact, conditional_entropy_exact, mutual_information_exact
 from theorems.prop_4_5 import (
-    binary_entropy_exact,
-    conditional_entropy_exact,
     fano,
     hb_inverse_exact,
     hb_inverse_of_cond_entropy,
     hb_inverse_of_value,
     inverse,
-    mutual_information_exact,
 )
 from theorems.statement import Verdict, exactify
 from theorems.verify import verify_report

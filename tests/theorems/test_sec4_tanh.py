@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from numerics.backends import MP, Arb
 from numerics.channel import information_of_statistic, information_tanh, information_tanh_mp, mutual_information
 from tests.theorems.test_sec4_bayes import assert_float_in_ball
-from theorems.prop_4_5 import mutual_information_exact
+from theorems.channel_information_exact import mutual_information_exact
 from theorems.sec_4_1 import (
     Uniqueness,
     _candidate_information,
