@@ -97,3 +97,23 @@ def test_the_graph_sees_relative_and_deferred_imports():
     graph = import_graph()
     assert "theorems.statement" in graph["theorems.inequality"]
     assert "numerics.hessian.lanczos" in graph["numerics.hessian.entropy_gap"]  # `from .lanczos import ...`
+
+
+def cross_item_imports(graph: dict[str, set[str]], items: list[str]) -> list[tuple[str, str]]:
+    """Imports from one paper item's module (or subpackage) into another's."""
+    def item(m):  # theorems.seed_002.sign belongs to the item theorems.seed_002
+        return next((s for s in items if m == s or m.startswith(s + ".")), None)
+
+    return [(m, t) for m, ts in graph.items() for t in ts if item(m) and item(t) and item(m) != item(t)]
+
+
+def test_statement_modules_do_not_import_each_other():
+    """Helpers two paper items share live in their own module, not in one of the items."""
+    from theorems.registry import MODULES
+
+    assert cross_item_imports(import_graph(), MODULES) == []
+    # it would see the import that sec_4_1 once made from prop_4_5, and not a package's own submodule
+    items = ["theorems.prop_4_5", "theorems.sec_4_1", "theorems.seed_002"]
+    assert cross_item_imports({"theorems.sec_4_1": {"theorems.prop_4_5"}}, items) == [
+        ("theorems.sec_4_1", "theorems.prop_4_5")]
+    assert cross_item_imports({"theorems.seed_002": {"theorems.seed_002.sign"}}, items) == []
