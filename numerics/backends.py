@@ -323,8 +323,26 @@ class Ball:
     prec_bits: int
 
 
+def infinite_sign(s) -> int:
+    """+1 / −1 for a ball that is exactly ±inf, 0 for any other (finite, NaN or unbounded) ball.
+
+    In Arb a ball with an infinite midpoint and a finite radius is that infinity (``inf − 3`` is
+    ``inf``), while an infinite radius means "any extended real": no sign.
+    """
+    if (s.is_nan() if hasattr(s, "is_nan") else False) or not s.rad().is_finite():
+        return 0
+    m = s.mid()
+    if m.is_finite():
+        return 0
+    return 1 if m > 0 else -1
+
+
 def arb_to_ball(x, prec: int) -> Ball:
     digits = max(15, int(prec * 0.30103) - 5)
+    sign = infinite_sign(x) if not x.is_finite() else 0
+    if sign:  # an exact infinity (a KL against a zero): a point, not a lack of information
+        v = math.copysign(math.inf, sign)
+        return Ball(enclosure=f"{v:+}", lower=v, upper=v, prec_bits=prec)
     if not x.is_finite():  # e.g. log of a ball that contains 0: no information
         return Ball(enclosure=x.str(5, radius=True), lower=-math.inf, upper=math.inf, prec_bits=prec)
     lo = float(x.lower().mid().str(30, radius=False))

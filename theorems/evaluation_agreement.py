@@ -25,7 +25,7 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
-from numerics.backends import MP, Arb, as_ball
+from numerics.backends import MP, Arb, as_ball, infinite_sign
 from theorems.exact_inputs import inputs_to_strings
 
 
@@ -51,19 +51,6 @@ def exact_view(xf: dict, xd: dict) -> dict:
         except (OverflowError, ValueError):  # ±inf / NaN: the exact field itself
             out[k] = xd[k]
     return out
-
-
-def infinite_sign(s) -> int:
-    """+1 / −1 for a ball that is exactly ±inf, 0 for an undefined or merely wide one."""
-    if s.is_nan() if hasattr(s, "is_nan") else False:
-        return 0
-    if s.rad() == 0 or not s.rad().is_finite():
-        m = s.mid()
-        if m > 0 and not m.is_finite():
-            return 1
-        if m < 0 and not m.is_finite():
-            return -1
-    return 0
 
 
 def side_deviation(lf: float, rf: float, exact_sides, *, prec: int, side_tol: float, side_atol: float,

@@ -42,7 +42,7 @@ import mpmath
 from hypothesis import HealthCheck, Phase, given, settings, target
 from hypothesis import seed as hypothesis_seed
 
-from numerics.backends import Arb, CertificationTimeout, InexactInputError, certified_sign
+from numerics.backends import Arb, CertificationTimeout, InexactInputError, as_ball, certified_sign, infinite_sign
 from theorems.evaluation_agreement import InconsistentEvidence, confirm_sign, exact_view, side_deviation
 from theorems.exact_inputs import exactify, floatify, inputs_from_strings, inputs_to_strings
 from theorems.search_evidence import holds_summary, search_evidence
@@ -202,6 +202,8 @@ class Inequality(Statement):
     # -- certification -------------------------------------------------------
     def _signed_margin(self, B, x):
         lhs, rhs = self.exact_margin(x, B)
+        if isinstance(B, Arb):  # an exactly infinite side (KL against a zero) comes back as math.inf
+            lhs, rhs = as_ball(lhs, B), as_ball(rhs, B)
         return rhs - lhs
 
     def certify(self, x: dict, seconds: float | None = None, strict: bool = False) -> Counterexample | None:
@@ -227,9 +229,9 @@ class Inequality(Statement):
         if sign == 0 or (self.relation == "<=" and sign != -1):
             return None
         with Arb(ball.prec_bits) as B:
-            lhs, rhs = self.exact_margin(x, B)
+            lhs, rhs = (as_ball(v, B) for v in self.exact_margin(x, B))
             d = rhs - lhs
-            lhs_s, rhs_s, margin_s = (v.str(25, radius=True) if hasattr(v, "str") else str(v) for v in (lhs, rhs, d))
+            lhs_s, rhs_s, margin_s = (_ball_str(v) for v in (lhs, rhs, d))
         confirmation = self.confirm_sign(x, sign, ball)
         upper = ball.upper if self.relation == "<=" else -abs(float(confirmation["mp"]))
         return Counterexample(
@@ -600,3 +602,9 @@ def _only_violations(exc: BaseException) -> bool:
     if isinstance(exc, BaseExceptionGroup):
         return all(_only_violations(e) for e in exc.exceptions)
     return False
+
+
+def _ball_str(v) -> str:
+    """A ball with 25 digits; an exact infinity as ``+inf`` / ``-inf`` (flint prints ``[+/- inf]``)."""
+    sign = infinite_sign(v)
+    return f"{math.copysign(math.inf, sign):+}" if sign else v.str(25, radius=True)

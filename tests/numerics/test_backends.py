@@ -3,7 +3,7 @@ from fractions import Fraction
 import mpmath
 import pytest
 
-from numerics.backends import MP, Arb, certified_sign, to_fraction
+from numerics.backends import MP, Arb, arb_to_ball, certified_sign, infinite_sign, to_fraction
 from numerics.entropy import entropy_gap_mp
 
 
@@ -59,3 +59,18 @@ def test_certified_sign_of_an_undefined_value_is_unknown_not_a_crash():
     # log of an interval containing 0 is [+/- inf]: no sign can be proven
     sign, ball = certified_sign(lambda B: B.log(B.num(0) * B.log(B.num(2))) , precisions=(64,))
     assert sign == 0 and ball.upper == float("inf")
+
+
+def test_an_exact_infinity_is_a_point_and_an_unbounded_ball_has_no_sign():
+    import math
+
+    import flint
+
+    inf, third = flint.arb(math.inf), flint.arb(1) / 3
+    assert [infinite_sign(v) for v in (inf, -inf, inf - third, third - inf)] == [1, -1, 1, -1]
+    assert [infinite_sign(v) for v in (third, flint.arb("nan"), flint.arb(0, math.inf))] == [0, 0, 0]
+    ball = arb_to_ball(inf - third, 64)
+    assert ball.lower == ball.upper == math.inf and ball.enclosure == "+inf"
+    assert arb_to_ball(flint.arb(0, math.inf), 64).lower == -math.inf  # no information either way
+    sign, ball = certified_sign(lambda B: B.num(1) - inf, precisions=(64,))
+    assert sign == -1 and ball.upper == -math.inf

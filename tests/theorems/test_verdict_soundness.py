@@ -60,6 +60,24 @@ def test_an_overflowing_true_violation_is_refuted_not_holds():
     assert r.counterexample.margin_upper < 0
 
 
+def test_an_exactly_infinite_side_is_a_certified_refutation():
+    """KL(u‖p) with a zero in p is exactly +inf (the library returns ``math.inf`` in every backend):
+    an identity against it is refuted, and the counterexample reads +inf, not flint's ``[+/- inf]``."""
+    def reverse_kl(x, B):
+        return math.inf if 0 in x["p"] else B.sum([Fraction(1, 2) * B.log(Fraction(1, 2) / v) for v in x["p"]])
+
+    s = Inequality(
+        id="test/infinite-side", title="KL(u‖p) = 0", claim="false", reading="test", relation="==",
+        domain=st.just({"p": [Fraction(0), Fraction(1)]}), prepare=lambda raw: raw,
+        lhs_float=lambda x: 0.0, rhs_float=lambda x: math.inf,
+        lhs_exact=lambda x, B: B.num(0), rhs_exact=reverse_kl,
+    )
+    r = s.check()
+    assert r.verdict is Verdict.REFUTED, r.evidence
+    cx = r.counterexample
+    assert cx.rhs == "+inf" and cx.margin == "+inf" and cx.margin_upper == -math.inf
+
+
 # -- exactness of the certified path ------------------------------------------------
 
 def test_the_arb_backend_refuses_inexact_numbers():
