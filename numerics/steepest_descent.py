@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import linprog, minimize
 
 from numerics.backends import to_fraction
-from numerics.validation import as_float_vector
+from numerics.validation import as_float_array, as_float_vector
 
 # ----------------------------------------------------------------------------
 # Input checks
@@ -26,17 +26,7 @@ from numerics.validation import as_float_vector
 
 
 def _as_matrix(G, name: str = "G") -> np.ndarray:
-    try:
-        arr = np.asarray(G, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a matrix of real numbers: {exc}") from None
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape})")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains {'NaN' if np.isnan(arr).any() else 'inf'}")
-    return arr
+    return as_float_array(G, name, ndim=2)
 
 
 def _check_eps(eps) -> float:
