@@ -23,7 +23,7 @@ from scipy.optimize import brentq
 
 from numerics.hessian.operators import HessianOperator
 from numerics.hessian.trace import make_generator
-from numerics.validation import as_float_vector
+from numerics.validation import as_float_vector, as_symmetric_matrix
 
 
 def check_rho(rho) -> float:
@@ -113,18 +113,7 @@ def sam_second_order_mp(grad, hess_grad, rho: float, dps: int = 50):
 def _symmetric_matrix(H, n: int) -> np.ndarray:
     if isinstance(H, torch.Tensor):
         H = H.detach().double().cpu().numpy()
-    try:
-        A = np.asarray(H, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"hessian must be a real matrix: {exc}") from None
-    if A.shape != (n, n):
-        raise ValueError(f"hessian must have shape ({n}, {n}) to match grad, got {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError("hessian contains NaN or inf")
-    scale = float(np.max(np.abs(A))) or 1.0
-    if float(np.max(np.abs(A - A.T))) > 1e-10 * scale:
-        raise ValueError("hessian is not symmetric (|H − Hᵀ| > 1e-10 · max|H|)")
-    return (A + A.T) / 2
+    return as_symmetric_matrix(H, "hessian", n)
 
 
 def sam_quadratic_exact(grad, hessian, rho: float) -> float:

@@ -21,7 +21,7 @@ import mpmath
 import numpy as np
 
 from numerics.entropy import entropy_gap, entropy_gap_mp, renyi_entropy, renyi_entropy_mp
-from numerics.validation import as_float_vector, check_alpha
+from numerics.validation import as_float_vector, as_symmetric_matrix, check_alpha
 
 POLICIES = ("error", "abs", "clip")
 
@@ -74,18 +74,7 @@ def spectral_entropy_gap(eigenvalues, policy: str = "error", tol: float = 0.0) -
 
 
 def _symmetric_eigenvalues(K) -> np.ndarray:
-    try:
-        K = np.asarray(K, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"matrix must be real: {exc}") from None
-    if K.ndim != 2 or K.shape[0] != K.shape[1] or K.size == 0:
-        raise ValueError(f"expected a non-empty square matrix, got shape {K.shape}")
-    if not np.all(np.isfinite(K)):
-        raise ValueError("matrix contains NaN or inf")
-    scale = float(np.max(np.abs(K))) or 1.0
-    if float(np.max(np.abs(K - K.T))) > 1e-10 * scale:
-        raise ValueError("matrix is not symmetric (|K − Kᵀ| > 1e-10 · max|K|)")
-    return np.linalg.eigvalsh((K + K.T) / 2)
+    return np.linalg.eigvalsh(as_symmetric_matrix(K, "K"))
 
 
 def matrix_renyi_entropy(K, alpha: float = 1.0, policy: str = "error") -> float:

@@ -49,6 +49,28 @@ def as_float_vector(x, name: str = "input") -> np.ndarray:
     return as_float_array(x, name, ndim=1)
 
 
+def as_symmetric_matrix(x, name: str = "matrix", n: int | None = None) -> np.ndarray:
+    """``(A + Aᵀ)/2`` of a finite, square real matrix that is symmetric up to ``1e-10 · max|A|``.
+
+    Args:
+        x: array-like matrix.
+        name: what the caller calls ``x`` (used in the messages).
+        n: the required size, or None for any square size.
+
+    Raises:
+        ValueError: naming the problem (not real numbers, not 2-D, empty, NaN or inf, not square or
+            not ``n × n``, not symmetric).
+    """
+    A = as_float_array(x, name, ndim=2)
+    if A.shape[0] != A.shape[1] or (n is not None and A.shape != (n, n)):
+        want = f"shape ({n}, {n})" if n is not None else "a square shape"
+        raise ValueError(f"{name} must have {want}, got {A.shape}")
+    scale = float(np.max(np.abs(A))) or 1.0
+    if float(np.max(np.abs(A - A.T))) > 1e-10 * scale:
+        raise ValueError(f"{name} is not symmetric (|A − Aᵀ| > 1e-10 · max|A|)")
+    return (A + A.T) / 2
+
+
 def check_positive(value, name: str) -> float:
     """A positive finite real number as a float; ``ValueError`` naming ``name`` otherwise."""
     try:

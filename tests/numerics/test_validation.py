@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from numerics.validation import as_distribution, as_float_array, as_float_vector, check_alpha, check_positive
+from numerics.validation import (
+    as_distribution,
+    as_float_array,
+    as_float_vector,
+    as_symmetric_matrix,
+    check_alpha,
+    check_positive,
+)
 
 
 @pytest.mark.parametrize("bad, ndim, match", [
@@ -42,3 +49,22 @@ def test_vector_and_distribution_messages():
         as_distribution([1.5, -0.5])
     with pytest.raises(ValueError, match="sums to"):
         as_distribution([0.5, 0.6])
+
+
+@pytest.mark.parametrize("bad, n, match", [
+    ([[1.0, 2.0], [0.0, 1.0]], None, "K is not symmetric"),
+    ([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], None, r"K must have a square shape, got \(2, 3\)"),
+    (np.eye(2), 3, r"K must have shape \(3, 3\), got \(2, 2\)"),
+    ([[1.0, math.nan], [math.nan, 1.0]], None, r"K contains NaN \(at index \(0, 1\)\)"),
+    ([1.0, 2.0], None, "K must be 2-D"),
+    ([["a"]], None, "K must be an array of real numbers"),
+])
+def test_as_symmetric_matrix_names_the_problem(bad, n, match):
+    with pytest.raises(ValueError, match=match):
+        as_symmetric_matrix(bad, "K", n)
+
+
+def test_as_symmetric_matrix_symmetrises_round_off():
+    A = np.array([[2.0, 1.0], [1.0 + 1e-15, 3.0]])
+    S = as_symmetric_matrix(A, "K", 2)
+    assert np.array_equal(S, S.T) and abs(S[0, 1] - 1.0) < 1e-15
