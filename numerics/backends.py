@@ -106,6 +106,11 @@ class MP:
         return +mpmath.pi
 
     @staticmethod
+    def inf(sign: int = 1):
+        """An exactly infinite value (e.g. a KL divergence against a zero probability)."""
+        return mpmath.inf if sign > 0 else -mpmath.inf
+
+    @staticmethod
     def exact_float(x: float):
         return mpmath.mpf(x)
 
@@ -282,6 +287,12 @@ class Arb:
         return x.exp()
 
     @staticmethod
+    def inf(sign: int = 1):
+        """An exactly infinite value as a point ball (``[inf ± 0]``): a float ``inf`` is refused, since
+        float arithmetic also produces it by overflow."""
+        return ExactBall(flint.arb(math.inf if sign > 0 else -math.inf))
+
+    @staticmethod
     def expm1(x):
         return x.expm1()
 
@@ -329,12 +340,12 @@ def infinite_sign(s) -> int:
     In Arb a ball with an infinite midpoint and a finite radius is that infinity (``inf − 3`` is
     ``inf``), while an infinite radius means "any extended real": no sign.
     """
-    if (s.is_nan() if hasattr(s, "is_nan") else False) or not s.rad().is_finite():
+    if not s.rad().is_finite():
         return 0
     m = s.mid()
     if m.is_finite():
         return 0
-    return 1 if m > 0 else -1
+    return 1 if m > 0 else (-1 if m < 0 else 0)  # a NaN midpoint compares neither way
 
 
 def arb_to_ball(x, prec: int) -> Ball:
@@ -356,11 +367,13 @@ def arb_to_ball(x, prec: int) -> Ball:
 
 
 def as_ball(x, B: Arb):
-    """An Arb result as a ball: exact Python values (an infinite KL is ``math.inf``) are allowed."""
+    """An Arb result as a ball: a ball passes, an exact Python value (``Fraction``, ``int``) becomes one.
+
+    A float is refused even when it is ``inf``: overflow produces that too. An exactly infinite value
+    is ``B.inf()``.
+    """
     if isinstance(x, flint.arb):
         return x
-    if isinstance(x, float) and not math.isfinite(x):
-        return flint.arb(x)  # ±inf and NaN are exact symbols, not rounded numbers
     return B.num(x)
 
 

@@ -88,7 +88,7 @@ def kl_divergence_mp(p, q, dps: int = 50, backend=None):
             if x == 0:
                 continue
             if y == 0:
-                return math.inf
+                return B.inf()
             terms.append(x * B.log(x / y))
         return B.sum(terms)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import platform
 import signal
@@ -131,13 +132,25 @@ def evidence_columns(r: Result) -> tuple[str, str, str]:
     return cases, tight, exact
 
 
+def strict_json(obj):
+    """``obj`` with every non-finite float spelled ``"inf"``, ``"-inf"`` or ``"nan"``: strict JSON
+    has no infinities (Python would write ``-Infinity``, which other parsers reject)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "nan" if math.isnan(obj) else ("inf" if obj > 0 else "-inf")
+    if isinstance(obj, dict):
+        return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    return obj
+
+
 def to_json(results: list[Result], unchecked: list[tuple[str, str]], path: Path, meta: dict) -> None:
     doc = {
         "meta": meta,
         "results": [r.to_json() for r in results],
         "unchecked": [{"id": i, "title": t, "verdict": "unchecked"} for i, t in unchecked],
     }
-    atomic_write_text(path, json.dumps(doc, indent=2, default=str))
+    atomic_write_text(path, json.dumps(strict_json(doc), indent=2, default=str, allow_nan=False))
 
 
 def to_markdown(results: list[Result], unchecked: list[tuple[str, str]], path: Path, meta: dict) -> None:

@@ -10,7 +10,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from numerics.backends import certified_sign
+from numerics.backends import InexactInputError, certified_sign
 from theorems.evaluation_agreement import InconsistentEvidence, confirm_sign, exact_view, side_deviation
 
 THIRD = Fraction(1, 3)
@@ -36,12 +36,14 @@ def test_a_float_side_off_by_more_than_the_tolerance_is_flagged():
 
 
 def test_infinities_and_nan():
-    def minus_inf(B):  # an exact −inf on the right (e.g. a log of an exact 0), as the sides return it
-        return B.num(0), -math.inf
+    def minus_inf(B):  # an exact −inf on the right (e.g. a log of an exact 0)
+        return B.num(0), B.inf(-1)
 
     assert not _deviation(0.0, -math.inf, minus_inf)["bad"]
     assert _deviation(0.0, -1e300, minus_inf)["bad"]
     assert _deviation(0.0, math.inf, minus_inf)["bad"]
+    with pytest.raises(InexactInputError):  # a float inf may be an overflow: never read as exact
+        _deviation(0.0, -math.inf, lambda B: (B.num(0), -math.inf))
     assert "undefined" in _deviation(0.0, 1.0, lambda B: (B.num(0), B.log(B.num(0))))["note"]  # Arb: NaN
     assert _deviation(math.nan, math.log(2))["deviation"] == math.inf
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 import mpmath
+import numpy as np
 import pytest
 from hypothesis import strategies as st
 
@@ -61,10 +62,10 @@ def test_an_overflowing_true_violation_is_refuted_not_holds():
 
 
 def test_an_exactly_infinite_side_is_a_certified_refutation():
-    """KL(u‖p) with a zero in p is exactly +inf (the library returns ``math.inf`` in every backend):
-    an identity against it is refuted, and the counterexample reads +inf, not flint's ``[+/- inf]``."""
+    """KL(u‖p) with a zero in p is exactly +inf (``B.inf()``): an identity against it is refuted, and
+    the counterexample reads +inf, not flint's ``[+/- inf]``."""
     def reverse_kl(x, B):
-        return math.inf if 0 in x["p"] else B.sum([Fraction(1, 2) * B.log(Fraction(1, 2) / v) for v in x["p"]])
+        return B.inf() if 0 in x["p"] else B.sum([Fraction(1, 2) * B.log(Fraction(1, 2) / v) for v in x["p"]])
 
     s = Inequality(
         id="test/infinite-side", title="KL(u‖p) = 0", claim="false", reading="test", relation="==",
@@ -76,6 +77,19 @@ def test_an_exactly_infinite_side_is_a_certified_refutation():
     assert r.verdict is Verdict.REFUTED, r.evidence
     cx = r.counterexample
     assert cx.rhs == "+inf" and cx.margin == "+inf" and cx.margin_upper == -math.inf
+
+
+def test_a_float_overflow_in_an_exact_side_is_an_error_not_an_infinity():
+    """1e100·1e300 overflows to a float inf; read as an exact +inf it would refute a true claim."""
+    s = Inequality(
+        id="test/overflow-exact", title="10^400 ≤ 10^500", claim="true", reading="test",
+        domain=st.just({"x": Fraction(1)}), prepare=lambda raw: raw,
+        lhs_float=lambda x: 1.0, rhs_float=lambda x: 2.0,  # a float violation would send it to certification
+        lhs_exact=lambda x, B: np.float64(1e100) * 1e300 if isinstance(B, Arb) else B.num(10**400),
+        rhs_exact=lambda x, B: B.num(10**500),
+    )
+    with pytest.raises(InexactInputError):
+        s.certify({"x": Fraction(1)})
 
 
 # -- exactness of the certified path ------------------------------------------------
@@ -305,8 +319,6 @@ def test_supremum_rhs_is_the_max_over_every_split_not_a_float_choice():
 
 
 def test_logistic_rates_must_match_theory_not_only_decay(monkeypatch):
-    import numpy as np
-
     from theorems import logistic_laplace
 
     def slow_decay(d, Ns, seeds, nodes):  # every error ~ N^-0.1: decreasing, but not at the theory's rates

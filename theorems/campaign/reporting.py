@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from theorems.campaign.database import atomic_write_text
+from theorems.report import strict_json
 
 
 def parse_budget(text: str) -> float:
@@ -74,7 +75,8 @@ class Display:
 def write_reports(results: list[dict], json_path: str | None, md_path: str | None, meta: dict) -> None:
     """JSON (every field) and Markdown (a table, then the certified counterexamples)."""
     if json_path:
-        atomic_write_text(Path(json_path), json.dumps({"meta": meta, "results": results}, indent=2, default=str))
+        atomic_write_text(Path(json_path), json.dumps(strict_json({"meta": meta, "results": results}), indent=2,
+                                                      default=str, allow_nan=False))
     if not md_path:
         return
     where = meta.get("cluster") or f"{meta['workers']} worker(s)"
