@@ -372,7 +372,7 @@ def channel_markdown(runs: list[dict]) -> str:
              "Empirical: I_sign by plug-in + Miller–Madow, I_Y by a jackknifed KDE estimate (its Gaussian target "
              "is 'Gauss@h', slightly below I_Y by the kernel smoothing). Gaussian theory: numerics.channel at the "
              "noise-corrected SNR ŝ² = μ̂²/σ̂² − 1/K. I(tanh(Y/τ); X) = I_Y for every τ > 0. "
-             "See gpu_experiments/gradient_channel.py for the formulas.", ""]
+             "See gpu_experiments/channel_estimators.py for the formulas.", ""]
     for run in runs:
         lines += [f"## {run['arch']} ({run['parameters']} parameters; {run['coordinates_analysed']} coordinates"
                   f"{' (fixed random subset)' if run['coordinate_subsample'] else ''}; seed {run['seed']}, "

@@ -160,7 +160,9 @@ def mp_quad_pieces(pieces, *, magnitude_degree: int = 1):
     Raises:
         ArithmeticError: the result is not finite, or mpmath's own error estimate exceeds
             ``10^(10 − dps)`` both relative to the result and relative to the magnitude (e.g. a
-            divergent integral).
+            divergent integral). For a non-negative integrand the result is the magnitude, up to
+            the first pass's accuracy, and the two tests coincide; with cancellation between pieces
+            the second accepts an error that is small only against the magnitude.
     """
     dps = mpmath.mp.dps
     with mpmath.workdps(15):

@@ -37,8 +37,9 @@ def as_float_array(x, name: str = "input", ndim: int | None = None) -> np.ndarra
         raise ValueError(f"{name} is empty" + (f" (shape {arr.shape})" if arr.ndim > 1 else ""))
     finite = np.isfinite(arr)
     if not finite.all():
-        bad = "NaN" if np.isnan(arr).any() else "inf"
-        where = np.argwhere(~finite)[0]
+        nan = np.isnan(arr)
+        bad = "NaN" if nan.any() else "inf"
+        where = np.argwhere(nan if nan.any() else ~finite)[0]
         index = int(where[0]) if arr.ndim == 1 else tuple(int(i) for i in where)
         raise ValueError(f"{name} contains {bad} (at index {index})")
     return arr

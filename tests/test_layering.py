@@ -13,18 +13,18 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("numerics", "theorems", "gpu_experiments")
 
 
-def _modules() -> dict[str, Path]:
+def _modules(root: Path, packages) -> dict[str, Path]:
     out = {}
-    for pkg in PACKAGES:
-        for path in (ROOT / pkg).rglob("*.py"):
-            parts = path.relative_to(ROOT).with_suffix("").parts
+    for pkg in packages:
+        for path in (root / pkg).rglob("*.py"):
+            parts = path.relative_to(root).with_suffix("").parts
             out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return out
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Module -> the package modules it imports anywhere in its source (a package counts as its __init__)."""
-    modules = _modules()
+def import_graph(root: Path = ROOT, packages=PACKAGES) -> dict[str, set[str]]:
+    """Module -> the package modules it imports anywhere in its source (a package is its ``__init__``)."""
+    modules = _modules(root, packages)
     graph: dict[str, set[str]] = {m: set() for m in modules}
     for mod, path in modules.items():
         base = mod.split(".") if path.name == "__init__.py" else mod.split(".")[:-1]
@@ -33,7 +33,10 @@ def import_graph() -> dict[str, set[str]]:
                 target = node.module or ""
                 if node.level:
                     target = ".".join(base[: len(base) - node.level + 1] + ([target] if target else []))
-                candidates = [target] + [f"{target}.{a.name}" for a in node.names]
+                # a name that is a submodule is an edge to it; any other name is read from `target` itself
+                # (for a package, its __init__: a submodule that imports a name from its own package counts)
+                candidates = [f"{target}.{a.name}" if f"{target}.{a.name}" in modules else target
+                              for a in node.names]
             elif isinstance(node, ast.Import):
                 candidates = [a.name for a in node.names]
             else:
@@ -41,7 +44,7 @@ def import_graph() -> dict[str, set[str]]:
             for c in candidates:
                 while c and c not in modules:
                     c = c.rpartition(".")[0]
-                if c and c != mod and not mod.startswith(c + "."):  # a package's own __init__ is not an edge
+                if c and c != mod:
                     graph[mod].add(c)
     return graph
 
@@ -108,7 +111,7 @@ def cross_item_imports(graph: dict[str, set[str]], items: list[str]) -> list[tup
 
 
 def test_statement_modules_do_not_import_each_other():
-    """Helpers two paper items share live in their own module, not in one of the items."""
+    """What two paper items share lives in its own module, not in one of the items."""
     from theorems.registry import MODULES
 
     assert cross_item_imports(import_graph(), MODULES) == []
@@ -117,3 +120,14 @@ def test_statement_modules_do_not_import_each_other():
     assert cross_item_imports({"theorems.sec_4_1": {"theorems.prop_4_5"}}, items) == [
         ("theorems.sec_4_1", "theorems.prop_4_5")]
     assert cross_item_imports({"theorems.seed_002": {"theorems.seed_002.sign"}}, items) == []
+
+
+def test_a_submodule_importing_from_its_own_package_init_is_a_cycle(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("from pkg.a import f\nX = 1\n")
+    (pkg / "a.py").write_text("def f():\n    from pkg import X\n    return X\n")
+    (pkg / "b.py").write_text("from pkg import a\n")  # a submodule name: an edge to pkg.a, not to pkg
+    graph = import_graph(tmp_path, ("pkg",))
+    assert graph["pkg.b"] == {"pkg.a"}
+    assert cycles(graph) == [["pkg", "pkg.a"]]

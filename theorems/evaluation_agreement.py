@@ -157,7 +157,7 @@ def confirm_sign(exact_sides, sign: int, ball, *, scale_floor: float, independen
     if problems:
         raise InconsistentEvidence(
             f"{statement_id}: Arb and the independent evaluation disagree: " + "; ".join(problems),
-            {"inputs": inputs_to_strings(x), "arb": ball.enclosure,
+            {"inputs": inputs_to_strings(x) if x is not None else None, "arb": ball.enclosure,
              **{k: mpmath.nstr(v, 20) for k, v in opinions.items()}, "problems": problems},
         )
     by = f"mpmath at {dps} digits ({mpmath.nstr(mp, 8)})"

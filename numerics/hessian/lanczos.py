@@ -2,7 +2,7 @@
 
 The Lanczos recurrence, Ritz pairs and deflation pairs live in
 :mod:`numerics.hessian.krylov` (re-exported here); the budget allocation and the
-error intervals of the entropy gap in :mod:`numerics.hessian.allocation`.
+error intervals of the entropy gap in :mod:`numerics.hessian.entropy_gap`.
 
 SLQ (Golub & Meurant 2010; Ubaru, Chen & Saad 2017): for a probe ``v``
 (``E[v vᵀ] = I``), ``vᵀ f(A) v ≈ ‖v‖² Σ_j τ_j² f(θ_j)`` with ``θ_j`` the Ritz values

@@ -122,7 +122,7 @@ def test_kde_information_is_scale_invariant_and_zero_for_constant_coordinates():
     assert ce.information_kde(z)[0] == 0.0
 
 
-def test_gaussian_helpers_against_numerics_channel():
+def test_gaussian_references_against_numerics_channel():
     s = np.array([1e-3, 0.1, 0.7, 2.0, 5.0])
     # Gauss–Hermite with 96 nodes on a smooth integrand: agreement to ~1e-9 relative
     np.testing.assert_allclose(ce.smoothed_gaussian_information(s, 1.0), mutual_information(s, 1.0), rtol=1e-7)

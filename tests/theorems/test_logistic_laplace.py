@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from fractions import Fraction
 
 import numpy as np
@@ -104,7 +105,7 @@ def test_exact_mutant_counterexample_verifies_in_mpmath():
     m = next(m for m in mutants_of(T.logistic) if m.mutant_claim == ("exact",))
     r = quick_check(m)
     assert r.verdict is Verdict.REFUTED
-    ok, line = m.verify_counterexample(r.counterexample.__dict__)
+    ok, line = m.verify_counterexample(asdict(r.counterexample))  # a deep copy: r is shared
     assert ok, line
     # a tampered counterexample (data changed to a symmetric set, where θ* = 0 = E[θ|D]) must not verify
     cx = dict(r.counterexample.__dict__)
@@ -116,7 +117,7 @@ def test_rate_mutant_counterexample_verifies_independently():
     m = next(m for m in mutants_of(T.logistic) if m.mutant_claim == ("rate", "cov_rel", -0.5))
     r = quick_check(m)
     assert r.verdict is Verdict.REFUTED
-    ok, line = m.verify_counterexample(r.counterexample.__dict__)
+    ok, line = m.verify_counterexample(asdict(r.counterexample))  # a deep copy: r is shared
     assert ok, line
     # the same recomputation must reject a claim that sits on the measured exponent (a sub-study, to save time)
     inp = r.counterexample.inputs

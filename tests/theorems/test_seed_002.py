@@ -1,4 +1,4 @@
-"""Tests of ``theorems/seed_002.py``: verdicts, mutants and their certificates, float/mpmath twins,
+"""Tests of the ``theorems/seed_002`` package: verdicts, mutants and their certificates, float/mpmath twins,
 exact helpers, degenerate cases and bad input."""
 
 from __future__ import annotations
