@@ -350,11 +350,12 @@ def infinite_sign(s) -> int:
 
 def arb_to_ball(x, prec: int) -> Ball:
     digits = max(15, int(prec * 0.30103) - 5)
-    sign = infinite_sign(x) if not x.is_finite() else 0
-    if sign:  # an exact infinity (a KL against a zero): a point, not a lack of information
-        v = math.copysign(math.inf, sign)
-        return Ball(enclosure=f"{v:+}", lower=v, upper=v, prec_bits=prec)
-    if not x.is_finite():  # e.g. log of a ball that contains 0: no information
+    if not x.is_finite():
+        sign = infinite_sign(x)
+        if sign:  # an exact infinity (a KL against a zero): a point, not a lack of information
+            v = math.copysign(math.inf, sign)
+            return Ball(enclosure=f"{v:+}", lower=v, upper=v, prec_bits=prec)
+        # e.g. log of a ball that contains 0: no information
         return Ball(enclosure=x.str(5, radius=True), lower=-math.inf, upper=math.inf, prec_bits=prec)
     lo = float(x.lower().mid().str(30, radius=False))
     hi = float(x.upper().mid().str(30, radius=False))

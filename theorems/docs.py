@@ -62,18 +62,16 @@ def statement_modules() -> dict[str, str]:
     (``thm-3.4/bound`` lives in ``theorems.pac_bayes_coverage``), else the registry module that
     lists it (every ``Inequality`` is declared in its paper item's module).
     """
-    listed: dict[str, str] = {}
+    listed = [(name, s) for name in registry.MODULES for s in importlib.import_module(name).STATEMENTS]
     users: dict[str, set[str]] = {}
-    for name in registry.MODULES:
-        for s in importlib.import_module(name).STATEMENTS:
-            listed[s.id] = name
-            users.setdefault(type(s).__module__, set()).add(name)
-    out = {}
-    for name in registry.MODULES:
-        for s in importlib.import_module(name).STATEMENTS:
-            own = type(s).__module__
-            out[s.id] = own if own.startswith("theorems.") and len(users[own]) == 1 else listed[s.id]
-    return out
+    for name, s in listed:
+        users.setdefault(type(s).__module__, set()).add(name)
+
+    def holder(name, s):
+        own = type(s).__module__
+        return own if own.startswith("theorems.") and len(users[own]) == 1 else name
+
+    return {s.id: holder(name, s) for name, s in listed}
 
 
 def load_report(path: Path) -> tuple[dict[str, dict], str]:

@@ -200,10 +200,9 @@ class Inequality(Statement):
         return xd
 
     # -- certification -------------------------------------------------------
-    def _signed_margin(self, B, x):
+    def signed_margin(self, x: dict, B):
+        """``rhs − lhs`` of the stored exact input in backend ``B`` (negative: a violation)."""
         lhs, rhs = self.exact_margin(x, B)
-        if isinstance(B, Arb):  # an exactly infinite side (KL against a zero) comes back as math.inf
-            lhs, rhs = as_ball(lhs, B), as_ball(rhs, B)
         return rhs - lhs
 
     def certify(self, x: dict, seconds: float | None = None, strict: bool = False) -> Counterexample | None:
@@ -219,7 +218,7 @@ class Inequality(Statement):
             self.check_domain(x)
         except OutOfDomainError:
             return None
-        sign, ball = certified_sign(lambda B: self._signed_margin(B, x),
+        sign, ball = certified_sign(lambda B: self.signed_margin(x, B),
                                     seconds=self.certify_seconds if seconds is None else seconds,
                                     raise_on_timeout=strict)
         if sign == 0 and strict and not ball.upper - ball.lower <= 1e-100:
@@ -425,7 +424,7 @@ class Inequality(Statement):
                 self.check_domain(x)
             except OutOfDomainError:
                 continue
-            sign, _ = certified_sign(lambda B: self._signed_margin(B, x), precisions=(64, 128))
+            sign, _ = certified_sign(lambda B: self.signed_margin(x, B), precisions=(64, 128))
             if sign == -1:
                 cx = self._certify_timed(x, state)
                 if cx is not None:

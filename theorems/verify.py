@@ -66,11 +66,7 @@ def verify_inequality(s: Inequality, cx: dict) -> tuple[bool, str]:
     except OutOfDomainError as exc:
         return False, f"REJECTED: {exc}"
 
-    def margin(B):
-        lhs, rhs = s.exact_margin(x, B)
-        return rhs - lhs
-
-    sign, ball = certified_sign(margin, seconds=VERIFY_SECONDS)
+    sign, ball = certified_sign(lambda B: s.signed_margin(x, B), seconds=VERIFY_SECONDS)
     if sign == 0:
         return False, (f"REJECTED: not a violation: rhs − lhs ∈ {ball.enclosure} at {ball.prec_bits} bits "
                        "contains 0 (an equality case, or too close to zero to resolve)")
