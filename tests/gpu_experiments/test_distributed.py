@@ -54,28 +54,40 @@ def _rank_main(rank: int, world: int, port: int, argv: list[str], queue) -> None
         queue.put((rank, repr(exc)))
 
 
-def run_ranks(argv: list[str], world: int = 2, timeout: float = 600.0) -> list:
-    """The exit status of ``main(argv)`` on each of ``world`` forked ranks."""
+def run_ranks(argv: list[str], world: int = 2, timeout: float = 600.0, attempts: int = 3) -> list:
+    """The exit status of ``main(argv)`` on each of ``world`` forked ranks.
+
+    A rank that raises ends the attempt at once (the others would wait in a collective until the
+    process-group timeout). A rendezvous port taken between choosing it and rank 0's bind (another
+    process on the machine, e.g. a Dask cluster in a parallel test worker) is retried on a new port.
+    """
     ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    port = _free_port()
-    procs = [ctx.Process(target=_rank_main, args=(r, world, port, argv, queue)) for r in range(world)]
-    for p in procs:
-        p.start()
-    results = {}
-    try:
-        for _ in procs:
-            try:
-                rank, rc = queue.get(timeout=timeout)  # generous: a loaded shared machine is 10x slower
-            except Exception as exc:  # queue.Empty
-                raise AssertionError(f"ranks did not finish within {timeout} s: {results}") from exc
-            results[rank] = rc
-    finally:
+    for _ in range(attempts):
+        queue = ctx.Queue()
+        port = _free_port()
+        procs = [ctx.Process(target=_rank_main, args=(r, world, port, argv, queue)) for r in range(world)]
         for p in procs:
-            p.join(5)
-            if p.is_alive():
-                p.kill()
-    return [results[r] for r in range(world)]
+            p.start()
+        results = {}
+        try:
+            for _ in procs:
+                try:
+                    rank, rc = queue.get(timeout=timeout)  # generous: a loaded shared machine is 10x slower
+                except Exception as exc:  # queue.Empty
+                    raise AssertionError(f"ranks did not finish within {timeout} s: {results}") from exc
+                results[rank] = rc
+                if isinstance(rc, str):  # an exception's repr
+                    break
+        finally:
+            for p in procs:
+                p.join(5)
+                if p.is_alive():
+                    p.kill()
+        errors = [rc for rc in results.values() if isinstance(rc, str)]
+        if not any("address already in use" in e.lower() or "eaddrinuse" in e.lower() for e in errors):
+            assert not errors, f"a rank raised: {errors}"
+            return [results[r] for r in range(world)]
+    raise AssertionError(f"no free rendezvous port in {attempts} attempts: {errors}")
 
 
 def _records(results: str) -> dict:
@@ -222,3 +234,30 @@ def test_torchrun_launcher(single, preset, tmp_path):
     for name, rec in ddp.items():
         a, b = _numbers(rec), _numbers(single[name])
         np.testing.assert_allclose([a[k] for k in sorted(a)], [b[k] for k in sorted(a)], rtol=RTOL, atol=1e-12)
+
+
+def test_run_ranks_ends_at_a_raising_rank_and_retries_a_taken_port(tmp_path, monkeypatch):
+    """Meta-test of the launcher: a rank that raises ends the attempt at once (the other rank would
+    block for 600 s; waiting for it would end in "did not finish" after 60 s), and a port reported in
+    use is retried on a new one."""
+    import time
+
+    import gpu_experiments.__main__ as entry
+
+    taken = tmp_path / "port-taken-once"
+
+    def fake_main(argv):  # inherited by the forked ranks
+        rank0 = os.environ["RANK"] == "0"
+        if argv == ["broken"]:
+            if not rank0:
+                time.sleep(600)
+            raise RuntimeError("broken rank")
+        if rank0 and not taken.exists():
+            taken.write_text(os.environ["MASTER_PORT"])
+            raise RuntimeError("The server socket has failed to bind: address already in use")
+        return 0
+
+    monkeypatch.setattr(entry, "main", fake_main)
+    with pytest.raises(AssertionError, match="a rank raised.*broken rank"):
+        run_ranks(["broken"], timeout=60)
+    assert run_ranks(["port"], timeout=60) == [0, 0] and taken.exists()
